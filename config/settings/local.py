@@ -1,0 +1,14 @@
+"""A developer's machine: `make run`. SQLite and eager Celery unless the environment
+says otherwise."""
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR, env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+SECRET_KEY = env(
+    "DJANGO_SECRET_KEY",
+    default="local-only-insecure-key-8b1f0c6e2d9a4e7f",
+)
+VAR_DIR.mkdir(exist_ok=True)
+
+WHITENOISE_AUTOREFRESH = True

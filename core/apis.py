@@ -1,0 +1,86 @@
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core import selectors
+from core.exceptions import InvalidInputError
+from core.health import UNAVAILABLE, broker_status, database_status
+from core.models import PROVINCE_CODE_VALIDATOR
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is up. Touches nothing else, so a slow database never gets a healthy
+    web process restarted."""
+    return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_GET
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Ready to serve: the database answers, and the broker too when one is configured.
+    503 names the dependency that failed."""
+    checks = {"database": database_status(), "broker": broker_status()}
+    ready = UNAVAILABLE not in checks.values()
+    return JsonResponse(
+        {"status": "ok" if ready else UNAVAILABLE, "checks": checks},
+        status=200 if ready else 503,
+    )
+
+
+class ProvinceListApi(APIView):
+    pagination_class = None
+
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+
+    @extend_schema(operation_id="provinces_list", responses=OutputSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        provinces = selectors.province_list()
+        return Response(self.OutputSerializer(provinces, many=True).data)
+
+
+class ProvinceDetailApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        regency_count = serializers.IntegerField()
+
+    @extend_schema(operation_id="provinces_retrieve", responses=OutputSerializer)
+    def get(self, request: Request, code: str) -> Response:
+        province = selectors.province_get(code=code)
+        return Response(self.OutputSerializer(province).data)
+
+
+class RegencyListApi(APIView):
+    """Regencies and cities, for the app's offline forms; filter by province."""
+
+    pagination_class = None
+
+    class FilterSerializer(serializers.Serializer):
+        province = serializers.CharField(required=False, validators=[PROVINCE_CODE_VALIDATOR])
+
+    class OutputSerializer(serializers.Serializer):
+        code = serializers.CharField()
+        name = serializers.CharField()
+        province_code = serializers.CharField(source="province_id")
+        kind = serializers.CharField()
+
+    @extend_schema(
+        operation_id="regencies_list",
+        parameters=[FilterSerializer],
+        responses=OutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        if not filters.is_valid():
+            raise InvalidInputError(fields=filters.errors)
+        regencies = selectors.regency_list(province_code=filters.validated_data.get("province"))
+        return Response(self.OutputSerializer(regencies, many=True).data)

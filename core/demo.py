@@ -1,0 +1,70 @@
+"""The demo world's ground floor: geography and the superuser.
+
+`seed_demo` calls ``seed(context)`` in each app's ``demo`` module, in the order of
+INSTALLED_APPS, which follows the layer stack: an app's demo data may rely on what the
+apps below it seeded, never the other way round.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+
+from core.services import regencies_import, regency_csv_read
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractUser
+
+REGENCY_CSV = Path(__file__).resolve().parent / "data" / "regencies.csv"
+
+
+@dataclass
+class DemoContext:
+    password: str
+    password_generated: bool
+    log: list[str] = field(default_factory=list)
+    accounts_created: list[str] = field(default_factory=list)
+
+    @classmethod
+    def with_password(cls, password: str | None) -> DemoContext:
+        if password:
+            return cls(password=password, password_generated=False)
+        return cls(password=secrets.token_urlsafe(12), password_generated=True)
+
+    def note(self, line: str) -> None:
+        self.log.append(line)
+
+
+def demo_user_ensure(
+    context: DemoContext, *, username: str, is_staff: bool = False, is_superuser: bool = False
+) -> AbstractUser:
+    """A demo account with the context's password. An existing account keeps its
+    password unless `--password` names a different one, so a second run writes nothing."""
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first()
+    if user is None:
+        user = user_model(username=username, is_staff=is_staff, is_superuser=is_superuser)
+        user.set_password(context.password)
+        user.full_clean()
+        user.save()
+        context.accounts_created.append(username)
+        return user
+    if not context.password_generated and not user.check_password(context.password):
+        user.set_password(context.password)
+        user.save(update_fields=["password"])
+        context.note(f"password of {username} reset to the one given")
+    return user
+
+
+def seed(context: DemoContext) -> None:
+    with REGENCY_CSV.open(encoding="utf-8", newline="") as stream:
+        report = regencies_import(rows=regency_csv_read(stream))
+    context.note(
+        f"regencies: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged"
+    )
+    demo_user_ensure(context, username="admin", is_staff=True, is_superuser=True)

@@ -1,0 +1,36 @@
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from rest_framework.test import APIClient
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    skip_redis = pytest.mark.skip(reason="needs a real Redis: set REDIS_URL")
+    skip_postgres = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL")
+    on_postgres = connection.vendor == "postgresql"
+    for item in items:
+        if "redis" in item.keywords and not os.environ.get("REDIS_URL"):
+            item.add_marker(skip_redis)
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_postgres)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def staff_user(db):
+    return get_user_model().objects.create_user(
+        username="staff", password="correct horse battery", is_staff=True
+    )
+
+
+@pytest.fixture
+def staff_client(staff_user) -> APIClient:
+    client = APIClient()
+    client.force_authenticate(staff_user)
+    return client
