@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class AgentsConfig(AppConfig):
     name = "agents"
     verbose_name = _("Organisation and agents")
+
+    def ready(self) -> None:
+        from agents import schema  # noqa: F401 (registers the OpenAPI extension)

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model
 from core.services import regencies_import, regency_csv_read
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractUser
+    from django.contrib.auth.models import AbstractBaseUser, AbstractUser
 
 REGENCY_CSV = Path(__file__).resolve().parent / "data" / "regencies.csv"
 
@@ -53,11 +53,17 @@ def demo_user_ensure(
         user.save()
         context.accounts_created.append(username)
         return user
+    demo_password_sync(context, user)
+    return user
+
+
+def demo_password_sync(context: DemoContext, user: AbstractBaseUser) -> None:
+    """Gives an existing demo account the password named by `--password`, if it has
+    another one; a generated password never replaces an existing one."""
     if not context.password_generated and not user.check_password(context.password):
         user.set_password(context.password)
         user.save(update_fields=["password"])
-        context.note(f"password of {username} reset to the one given")
-    return user
+        context.note(f"password of {user.get_username()} reset to the one given")
 
 
 def seed(context: DemoContext) -> None:

@@ -38,10 +38,13 @@ class ApplicationError(Exception):
         self,
         message: str | Promise | None = None,
         *,
-        fields: dict[str, list[str]] | None = None,
+        fields: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         self.message = message if message is not None else self.default_message
         self.fields = fields
+        # More members of the error body, beside code, message and fields.
+        self.extra = extra or {}
         super().__init__(self.code)
 
 
@@ -132,8 +135,11 @@ def _as_api_exception(exc: Exception) -> Exception:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         return Response(
-            error_body(exc.code, exc.message, exc.fields),
+            error_body(exc.code, exc.message, exc.fields) | exc.extra,
             status=exc.status_code,
+            headers={"Retry-After": str(exc.retry_after)}
+            if isinstance(exc, ThrottledError)
+            else None,
         )
 
     exc = _as_api_exception(exc)
@@ -172,3 +178,19 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if code == "not_authenticated" and exc.status_code == status.HTTP_403_FORBIDDEN:
         code = "permission_denied"
     return Response(error_body(code, message), status=exc.status_code, headers=headers)
+
+
+class ThrottledError(ApplicationError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    code = "throttled"
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            ngettext(
+                "Too many requests. Try again in %(seconds)d second.",
+                "Too many requests. Try again in %(seconds)d seconds.",
+                retry_after,
+            )
+            % {"seconds": retry_after}
+        )

@@ -3,8 +3,11 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-PROVINCE_CODE_VALIDATOR = RegexValidator(r"^\d{2}$", _("Enter a two-digit province code."))
-REGENCY_CODE_VALIDATOR = RegexValidator(r"^\d{4}$", _("Enter a four-digit regency code."))
+from core import crypto
+from core.nik import mask_nik
+
+PROVINCE_CODE_VALIDATOR = RegexValidator(r"^[0-9]{2}$", _("Enter a two-digit province code."))
+REGENCY_CODE_VALIDATOR = RegexValidator(r"^[0-9]{4}$", _("Enter a four-digit regency code."))
 # In Kemendagri/BPS codes a regency's own two digits are 01-69 for a kabupaten and
 # 71-99 for a kota.
 FIRST_CITY_SUFFIX = 71
@@ -77,3 +80,25 @@ class Regency(models.Model):
 
 def regency_kind(code: str) -> Regency.Kind:
     return Regency.Kind.KOTA if int(code[2:]) >= FIRST_CITY_SUFFIX else Regency.Kind.KABUPATEN
+
+
+class NikHolder(models.Model):
+    """A person identified by a NIK, which is personal data (UU PDP): only its
+    ciphertext, a keyed hash for lookups and its last four digits (for masking) are
+    stored. Never put the NIK itself in a URL, a log line or an error message."""
+
+    nik_ciphertext = models.TextField(_("NIK (encrypted)"), editable=False)
+    nik_digest = models.CharField(_("NIK lookup hash"), max_length=64, editable=False)
+    nik_last4 = models.CharField(_("last four digits of the NIK"), max_length=4, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def set_nik(self, nik: str) -> None:
+        self.nik_ciphertext = crypto.encrypt(nik)
+        self.nik_digest = crypto.keyed_digest(nik)
+        self.nik_last4 = nik[-4:]
+
+    @property
+    def nik_masked(self) -> str:
+        return mask_nik(self.nik_last4)

@@ -1,4 +1,6 @@
+import copy
 import os
+import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -15,6 +17,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_redis)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_postgres)
+
+
+@pytest.fixture(autouse=True)
+def _cache_of_its_own(settings):
+    """Each test gets a cache key prefix of its own: counters (sign-in throttling) cannot
+    leak between tests, nor from an earlier run into a shared Redis, and nothing is
+    flushed."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"perisai-test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ where a newcomer's machine must work with nothing installed; production.py re-re
 the secrets without defaults so a missing one stops start-up.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ THIRD_PARTY_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "rest_framework_simplejwt.token_blacklist",
 ]
 LOCAL_APPS = [
     "core",
@@ -143,7 +145,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", defa
 # API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "agents.authentication.JWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -154,7 +156,37 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DATETIME_FORMAT": "iso-8601",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Proxies in front of the web tier; their X-Forwarded-For decides the client IP.
+    "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=0),
 }
+
+# Mobile sign-in: a short access token, and a rotating refresh token that lasts weeks
+# because agents work offline for days. A used or revoked refresh token is blacklisted.
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=30)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_CLAIM": "user_id",
+}
+
+# Sign-in attempts: (attempts, window in seconds) per username and per client IP. The IP
+# limit is generous: mobile carriers put many agents behind one address (CGNAT).
+AUTH_THROTTLE_USERNAME = (
+    env.int("AUTH_THROTTLE_USERNAME_ATTEMPTS", default=5),
+    env.int("AUTH_THROTTLE_WINDOW_SECONDS", default=900),
+)
+AUTH_THROTTLE_IP = (
+    env.int("AUTH_THROTTLE_IP_ATTEMPTS", default=100),
+    env.int("AUTH_THROTTLE_WINDOW_SECONDS", default=900),
+)
+
+# Higher apps contribute the agent's month figures (registrations, activations,
+# contributions, fee) to GET /api/v1/agent/me without the agents app importing them:
+# dotted paths to callables (agent, period) -> dict of figures.
+AGENT_FIGURES_PROVIDERS: list[str] = []
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Perisai API",

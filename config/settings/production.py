@@ -16,6 +16,11 @@ DATABASES["default"] = env.db("DATABASE_URL")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+NIK_ENCRYPTION_KEYS = env.list("NIK_ENCRYPTION_KEYS")
+if not NIK_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set the NIK_ENCRYPTION_KEYS environment variable")
+NIK_HASH_KEY = env("NIK_HASH_KEY")
+
 REDIS_URL = env("REDIS_URL")
 CACHES = {
     "default": {

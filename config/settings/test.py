@@ -10,6 +10,16 @@ SECRET_KEY = env(
     default="test-only-insecure-key-3c5a7e9b1d2f4a6c",
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Fixed keys for this environment only; production has no defaults.
+NIK_ENCRYPTION_KEYS = env.list(
+    "NIK_ENCRYPTION_KEYS",
+    default=["dGVzdC1vbmx5LW5pay1rZXktbm90LWZvci1wcm9kITE="],
+)
+NIK_HASH_KEY = env("NIK_HASH_KEY", default="test-only-nik-hash-key")
 VAR_DIR.mkdir(exist_ok=True)
+
+# High enough that a whole suite signing in from 127.0.0.1 is never throttled by IP;
+# the throttling tests set their own limits.
+AUTH_THROTTLE_IP = (10_000, 900)
 
 WHITENOISE_AUTOREFRESH = True

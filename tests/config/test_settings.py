@@ -16,6 +16,8 @@ CONFIG_VARS = (
     "DJANGO_SECRET_KEY",
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_DEBUG",
+    "NIK_ENCRYPTION_KEYS",
+    "NIK_HASH_KEY",
 )
 PROBE = """
 import json
@@ -35,6 +37,8 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/perisai",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_ALLOWED_HOSTS": "perisai.example.id",
+    "NIK_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi10ZXN0LWtleS0wMTIzNDU2Nzg5YWI=",
+    "NIK_HASH_KEY": "production-test-hash-key-0123456789",
 }
 
 

@@ -1,0 +1,147 @@
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from agents import selectors, services
+from agents.models import Agent
+from agents.permissions import IsActiveAgent, agent_of
+from core.exceptions import InvalidInputError
+
+
+class AgentApi(APIView):
+    """Base of every agent endpoint: an active agent, checked on every request."""
+
+    permission_classes = [IsActiveAgent]
+
+    @property
+    def agent(self) -> Agent:
+        agent = agent_of(self.request)
+        assert agent is not None  # IsActiveAgent has run  # noqa: S101
+        return agent
+
+
+def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        raise InvalidInputError(fields=serializer.errors)
+    return dict(serializer.validated_data)
+
+
+class TokenPairOutputSerializer(serializers.Serializer):
+    access = serializers.CharField()
+    refresh = serializers.CharField()
+
+
+class AuthTokenObtainApi(APIView):
+    """Sign in with agent code or mobile number and password."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150, help_text="Agent code or mobile number")
+        password = serializers.CharField(max_length=128, trim_whitespace=False)
+
+    @extend_schema(
+        operation_id="auth_token_obtain",
+        request=InputSerializer,
+        responses={200: TokenPairOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(self.InputSerializer, request.data)
+        pair = services.auth_token_obtain(
+            username=data["username"],
+            password=data["password"],
+            client_ip=BaseThrottle().get_ident(request),
+        )
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class AuthTokenRefreshApi(APIView):
+    """A new access token and a new refresh token; the one sent is revoked."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(
+        operation_id="auth_token_refresh",
+        request=InputSerializer,
+        responses={200: TokenPairOutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(self.InputSerializer, request.data)
+        pair = services.auth_token_refresh(refresh=data["refresh"])
+        return Response({"access": pair.access, "refresh": pair.refresh})
+
+
+class AuthLogoutApi(APIView):
+    """Revokes the refresh token. Idempotent."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class InputSerializer(serializers.Serializer):
+        refresh = serializers.CharField()
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=InputSerializer,
+        responses={204: OpenApiResponse(description="Signed out")},
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(self.InputSerializer, request.data)
+        services.auth_logout(refresh=data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AgentMeApi(AgentApi):
+    """The signed-in agent's profile and this month's figures."""
+
+    class OutputSerializer(serializers.Serializer):
+        class BranchSerializer(serializers.Serializer):
+            code = serializers.CharField()
+            name = serializers.CharField()
+            time_zone = serializers.CharField()
+            region = serializers.CharField(source="region.code")
+
+        class KantorPerisaiSerializer(serializers.Serializer):
+            code = serializers.CharField()
+            name = serializers.CharField()
+
+        class MonthSerializer(serializers.Serializer):
+            period = serializers.CharField(help_text="YYYY-MM in the branch's time zone")
+            registrations = serializers.IntegerField()
+            activations = serializers.IntegerField()
+            contributions = serializers.IntegerField(help_text="Rupiah")
+            fee = serializers.IntegerField(help_text="Rupiah")
+
+        code = serializers.CharField()
+        full_name = serializers.CharField()
+        status = serializers.CharField()
+        phone = serializers.CharField()
+        nik_masked = serializers.CharField()
+        bank = serializers.CharField()
+        bank_account_masked = serializers.CharField()
+        branch = BranchSerializer()
+        kantor_perisai = KantorPerisaiSerializer(allow_null=True)
+        activated_at = serializers.DateTimeField(allow_null=True)
+        month = serializers.SerializerMethodField()
+
+        @extend_schema_field(MonthSerializer)
+        def get_month(self, agent: Agent) -> dict[str, Any]:
+            return self.MonthSerializer(self.context["month"]).data
+
+    @extend_schema(operation_id="agent_me", responses=OutputSerializer)
+    def get(self, request: Request) -> Response:
+        agent = selectors.agent_profile(agent_id=self.agent.pk)
+        month = selectors.agent_month_figures(agent=agent)
+        return Response(self.OutputSerializer(agent, context={"month": month}).data)

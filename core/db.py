@@ -1,0 +1,36 @@
+"""Database-level guarantees that code alone cannot give."""
+
+from typing import Any
+
+APPEND_ONLY_FUNCTION = """
+CREATE OR REPLACE FUNCTION perisai_refuse_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'restrict_violation';
+END
+$$;
+"""
+
+
+def append_only(table: str) -> tuple[Any, Any]:
+    """RunPython callables that make ``table`` append-only on PostgreSQL: a trigger
+    refuses every UPDATE and DELETE, whatever code (or person at a psql prompt) tries.
+    Other databases get nothing; the services never update or delete these rows."""
+    trigger = f"{table}_append_only"
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(APPEND_ONLY_FUNCTION, params=None)
+        schema_editor.execute(
+            f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION perisai_refuse_change()"
+        )
+
+    def backward(apps: Any, schema_editor: Any) -> None:
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+
+    return forward, backward

@@ -1,0 +1,239 @@
+import threading
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+from agents import services
+from agents.models import AgentStatus
+from tests.agents.conftest import PASSWORD, active_agent, apply_agent, new_nik
+
+pytestmark = pytest.mark.django_db
+
+TOKEN = "/api/v1/auth/token"
+REFRESH = "/api/v1/auth/token/refresh"
+LOGOUT = "/api/v1/auth/logout"
+ME = "/api/v1/agent/me"
+# Long windows: a count that must add up exactly cannot be split by a window boundary.
+WINDOW = 1_000_000
+
+
+def sign_in(client: APIClient, username: str, password: str = PASSWORD, **extra):
+    return client.post(TOKEN, {"username": username, "password": password}, format="json", **extra)
+
+
+def bearer(access: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client
+
+
+@pytest.mark.parametrize("username", ["KDI-0001", "kdi-0001", "081234500001", "+62 812-3450-0001"])
+def test_an_agent_signs_in_with_code_or_phone(api_client, kendari, username):
+    active_agent(kendari, phone="081234500001")
+    response = sign_in(api_client, username)
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert set(body) == {"access", "refresh"}
+    me = bearer(body["access"]).get(ME)
+    assert me.status_code == 200
+    assert me.json()["code"] == "KDI-0001"
+
+
+@pytest.mark.parametrize(("username", "password"), [("KDI-0001", "wrong"), ("KDI-9999", PASSWORD)])
+def test_wrong_password_or_unknown_user_get_the_same_401(api_client, kendari, username, password):
+    active_agent(kendari)
+    response = sign_in(api_client, username, password, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "not_authenticated",
+        "message": "Wrong username or password.",
+    }
+
+
+def test_sign_in_errors_speak_indonesian_by_default(api_client, kendari):
+    response = sign_in(api_client, "KDI-0404", "salah")
+    assert response.json()["message"] == "Nama pengguna atau kata sandi salah."
+
+
+def test_a_deactivated_agent_is_told_so_only_with_the_right_password(api_client, kendari):
+    agent = active_agent(kendari)
+    services.agent_deactivate(agent=agent, by=None, reason="Tidak aktif")
+    assert sign_in(api_client, agent.code, "wrong").status_code == 401
+    response = sign_in(api_client, agent.code)
+    assert response.status_code == 403
+    assert response.json()["code"] == "agent_not_active"
+    assert response.json()["status"] == AgentStatus.DEACTIVATED
+
+
+def test_an_applicant_cannot_sign_in_yet(api_client, kendari):
+    agent = apply_agent(kendari)
+    assert sign_in(api_client, agent.code).json()["code"] == "agent_not_active"
+
+
+def test_refresh_rotates_and_the_old_refresh_token_is_dead(api_client, kendari):
+    agent = active_agent(kendari)
+    first = sign_in(api_client, agent.code).json()
+    rotated = api_client.post(REFRESH, {"refresh": first["refresh"]}, format="json")
+    assert rotated.status_code == 200
+    second = rotated.json()
+    assert second["refresh"] != first["refresh"]
+    assert bearer(second["access"]).get(ME).status_code == 200
+    replay = api_client.post(REFRESH, {"refresh": first["refresh"]}, format="json")
+    assert replay.status_code == 401
+    assert replay.json()["code"] == "not_authenticated"
+
+
+def test_logout_revokes_the_refresh_token_and_is_idempotent(api_client, kendari):
+    agent = active_agent(kendari)
+    tokens = sign_in(api_client, agent.code).json()
+    assert api_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    assert api_client.post(LOGOUT, {"refresh": tokens["refresh"]}, format="json").status_code == 204
+    refused = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
+    assert refused.status_code == 401
+
+
+def test_logout_with_a_forged_token_is_401(api_client):
+    response = api_client.post(LOGOUT, {"refresh": "not.a.token"}, format="json")
+    assert response.status_code == 401
+
+
+def test_sign_in_without_fields_is_a_validation_error(api_client):
+    response = api_client.post(TOKEN, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert set(response.json()["fields"]) == {"username", "password"}
+
+
+@pytest.mark.parametrize("final", ["deactivate", "terminate"])
+def test_a_still_valid_token_is_refused_at_once_when_the_agent_stops_being_active(
+    api_client, kendari, final
+):
+    agent = active_agent(kendari)
+    tokens = sign_in(api_client, agent.code).json()
+    client = bearer(tokens["access"])
+    assert client.get(ME).status_code == 200
+
+    getattr(services, f"agent_{final}")(agent=agent, by=None, reason="Diuji")
+
+    response = client.get(ME, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert response.json()["code"] == "agent_not_active"
+    # ...and the refresh token was revoked with it.
+    assert (
+        api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+    )
+
+
+def test_a_staff_token_is_not_an_agent(api_client, staff_user):
+    tokens = sign_in(api_client, "staff", "correct horse battery").json()
+    response = bearer(tokens["access"]).get(ME)
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_me_shows_profile_masked_nik_and_zero_figures(api_client, kendari):
+    nik = new_nik(6061)
+    agent = active_agent(kendari, nik=nik, full_name="Wa Ode Sitti")
+    response = bearer(sign_in(api_client, agent.code).json()["access"]).get(ME)
+    body = response.json()
+    assert nik not in response.content.decode()
+    assert body["nik_masked"] == "************6061"
+    assert body["full_name"] == "Wa Ode Sitti"
+    assert body["status"] == "active"
+    assert body["branch"] == {
+        "code": "KDI",
+        "name": "Kendari",
+        "time_zone": "Asia/Makassar",
+        "region": "KW-SULAMA",
+    }
+    assert body["kantor_perisai"] is None
+    assert body["month"]["period"] == kendari.local_today().strftime("%Y-%m")
+    assert {
+        k: body["month"][k] for k in ("registrations", "activations", "contributions", "fee")
+    } == {
+        "registrations": 0,
+        "activations": 0,
+        "contributions": 0,
+        "fee": 0,
+    }
+
+
+def test_me_figures_come_from_the_configured_providers(api_client, kendari, settings):
+    settings.AGENT_FIGURES_PROVIDERS = ["tests.agents.test_auth_api.seven_registrations"]
+    agent = active_agent(kendari)
+    body = bearer(sign_in(api_client, agent.code).json()["access"]).get(ME).json()
+    assert body["month"]["registrations"] == 7
+    assert body["month"]["fee"] == 0
+
+
+def seven_registrations(*, agent, period):
+    return {"registrations": 7}
+
+
+def test_me_costs_a_fixed_number_of_queries(api_client, kendari, django_assert_num_queries):
+    agent = active_agent(kendari)
+    client = bearer(sign_in(api_client, agent.code).json()["access"])
+    with django_assert_num_queries(2):  # the user with agent and branch; the profile
+        assert client.get(ME).status_code == 200
+
+
+def test_signing_in_is_throttled_per_username(api_client, kendari, settings):
+    settings.AUTH_THROTTLE_USERNAME = (3, WINDOW)
+    agent = active_agent(kendari)
+    for _ in range(3):
+        assert sign_in(api_client, agent.code, "wrong").status_code == 401
+    locked = sign_in(api_client, agent.code, HTTP_ACCEPT_LANGUAGE="en")  # right password
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "throttled"
+    assert 1 <= int(locked["Retry-After"]) <= WINDOW
+    # The same username typed differently is the same username.
+    assert sign_in(api_client, agent.code.lower()).status_code == 429
+
+
+def test_signing_in_is_throttled_per_client_ip(api_client, kendari, settings):
+    settings.AUTH_THROTTLE_IP = (2, WINDOW)
+    ip = {"REMOTE_ADDR": "203.0.113.77"}
+    assert sign_in(api_client, "KDI-0101", "x", **ip).status_code == 401
+    assert sign_in(api_client, "KDI-0102", "x", **ip).status_code == 401
+    assert sign_in(api_client, "KDI-0103", "x", **ip).status_code == 429
+    assert sign_in(api_client, "KDI-0103", "x", REMOTE_ADDR="203.0.113.78").status_code == 401
+
+
+def test_a_successful_sign_in_clears_the_username_count(api_client, kendari, settings):
+    settings.AUTH_THROTTLE_USERNAME = (3, WINDOW)
+    agent = active_agent(kendari)
+    for _ in range(2):
+        sign_in(api_client, agent.code, "wrong")
+    assert sign_in(api_client, agent.code).status_code == 200
+    for _ in range(3):
+        assert sign_in(api_client, agent.code, "wrong").status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_throttling_holds_under_concurrent_attempts(kendari):
+    agent = active_agent(kendari)
+    attempts, limit = 16, 4
+    barrier = threading.Barrier(attempts)
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def attempt() -> None:
+        try:
+            barrier.wait()
+            response = sign_in(APIClient(), agent.code, "wrong")
+            with lock:
+                statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    with override_settings(AUTH_THROTTLE_USERNAME=(limit, WINDOW)):
+        threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert sorted(statuses) == [401] * limit + [429] * (attempts - limit)
