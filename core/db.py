@@ -34,3 +34,30 @@ def append_only(table: str) -> tuple[Any, Any]:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
 
     return forward, backward
+
+
+def grant_to_groups(groups: dict[str, list[tuple[str, str]]]) -> Any:
+    """A RunPython callable that creates the named permission groups (if missing) and
+    grants them (app_label, codename) permissions. Permissions are normally created
+    after all migrations have run; these groups need them now, so they are created
+    here first."""
+
+    def forward(apps: Any, schema_editor: Any) -> None:
+        from django.contrib.auth.management import create_permissions
+
+        for app_config in apps.get_app_configs():
+            app_config.models_module = True
+            create_permissions(app_config, verbosity=0)
+            app_config.models_module = None
+        group_model = apps.get_model("auth", "Group")
+        permission_model = apps.get_model("auth", "Permission")
+        for name, permissions in groups.items():
+            group, _ = group_model.objects.get_or_create(name=name)
+            group.permissions.add(
+                *[
+                    permission_model.objects.get(content_type__app_label=app, codename=codename)
+                    for app, codename in permissions
+                ]
+            )
+
+    return forward

@@ -102,3 +102,28 @@ class NikHolder(models.Model):
     @property
     def nik_masked(self) -> str:
         return mask_nik(self.nik_last4)
+
+
+class IdempotencyRecord(models.Model):
+    """A client's Idempotency-Key, the hash of the body it came with, and the answer
+    given; written in the same transaction as the work it guards. Kept at least
+    ``IDEMPOTENCY_KEY_RETENTION_DAYS`` days."""
+
+    scope = models.CharField(_("scope"), max_length=100)
+    key = models.CharField(_("key"), max_length=255)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    response_status = models.PositiveSmallIntegerField(_("response status"), null=True)
+    # Text, not JSON: jsonb reorders keys, and a replay must be the first answer byte
+    # for byte.
+    response_body = models.TextField(_("response body"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="idempotency_scope_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

@@ -7,6 +7,10 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from rest_framework.test import APIClient
 
+from agents.models import Branch
+from tests.agents.factories import BranchFactory, RegionFactory
+from tests.core.factories import RegencyFactory
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_redis = pytest.mark.skip(reason="needs a real Redis: set REDIS_URL")
@@ -46,3 +50,35 @@ def staff_client(staff_user) -> APIClient:
     client = APIClient()
     client.force_authenticate(staff_user)
     return client
+
+
+@pytest.fixture
+def region(db):
+    RegencyFactory.create(code="7471", name="Kota Kendari")
+    return RegionFactory.create(code="KW-SULAMA")
+
+
+@pytest.fixture
+def kendari(region):
+    return BranchFactory.create(code="KDI", name="Kendari", region=region)
+
+
+@pytest.fixture
+def manado(region):
+    return BranchFactory.create(
+        code="MDO",
+        name="Manado",
+        region=region,
+        regency=RegencyFactory.create(code="7171", name="Kota Manado"),
+    )
+
+
+@pytest.fixture
+def palangka(db):
+    return BranchFactory.create(
+        code="PLK",
+        name="Palangka Raya",
+        region=RegionFactory.create(code="KW-KALIMANTAN"),
+        regency=RegencyFactory.create(code="6271", name="Kota Palangka Raya"),
+        time_zone=Branch.TimeZone.WIB_PONTIANAK,
+    )

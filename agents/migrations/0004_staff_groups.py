@@ -1,8 +1,9 @@
 """The three staff levels as permission groups. Row scoping (which branch) comes from
 each user's StaffProfile; the groups decide what they may do."""
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from core.db import grant_to_groups
 
 BRANCH_AND_REGION = [
     ("agents", "view_region"),
@@ -39,23 +40,6 @@ GROUPS = {
 }
 
 
-def create_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations; these groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for name, codenames in GROUPS.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        permissions = [
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in codenames
-        ]
-        group.permissions.add(*permissions)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("agents", "0003_status_history_append_only"),
@@ -64,4 +48,4 @@ class Migration(migrations.Migration):
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
-    operations = [migrations.RunPython(create_groups, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(grant_to_groups(GROUPS), migrations.RunPython.noop)]

@@ -238,7 +238,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=0),
     },
+    "purge-idempotency-keys": {
+        "task": "core.purge_idempotency_keys",
+        "schedule": crontab(hour=2, minute=15),
+    },
 }
+
+# Idempotency keys are kept at least this long; client_uuid stays unique for ever.
+IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)
+
+# Device clocks drift: a captured_at this far ahead of the server is still accepted.
+REGISTRATION_CLOCK_SKEW_SECONDS = 300
+# Largest offline batch accepted by POST /api/v1/agent/registrations/sync.
+REGISTRATION_SYNC_MAX_ITEMS = 500
 
 # Logging --------------------------------------------------------------------------
 # One JSON object per line; the redaction filter masks anything shaped like a NIK so

@@ -1,14 +1,11 @@
 import datetime
 import itertools
 
-import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from agents import services
 from agents.models import Agent, AgentStatusChange, AppointedBank, Branch, StaffProfile
-from tests.agents.factories import BranchFactory, RegionFactory
-from tests.core.factories import RegencyFactory
 
 PASSWORD = "Sandi-Agen-2026!"
 _serials = itertools.count(1)
@@ -52,38 +49,6 @@ def active_agent(branch: Branch, **kwargs) -> Agent:
     agent = apply_agent(branch, **kwargs)
     train(agent)
     return services.agent_activate(agent=agent, by=None, channel=AgentStatusChange.Channel.COMMAND)
-
-
-@pytest.fixture
-def region(db):
-    RegencyFactory.create(code="7471", name="Kota Kendari")
-    return RegionFactory.create(code="KW-SULAMA")
-
-
-@pytest.fixture
-def kendari(region):
-    return BranchFactory.create(code="KDI", name="Kendari", region=region)
-
-
-@pytest.fixture
-def manado(region):
-    return BranchFactory.create(
-        code="MDO",
-        name="Manado",
-        region=region,
-        regency=RegencyFactory.create(code="7171", name="Kota Manado"),
-    )
-
-
-@pytest.fixture
-def palangka(db):
-    return BranchFactory.create(
-        code="PLK",
-        name="Palangka Raya",
-        region=RegionFactory.create(code="KW-KALIMANTAN"),
-        regency=RegencyFactory.create(code="6271", name="Kota Palangka Raya"),
-        time_zone=Branch.TimeZone.WIB_PONTIANAK,
-    )
 
 
 def staff(username: str, level: str, *, branch=None, region=None):

@@ -1,0 +1,416 @@
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
+
+from agents.apis import AgentApi
+from core.exceptions import InvalidInputError, error_body, validation_fields
+from core.idempotency import checked_key, idempotent_call, request_hash
+from core.pagination import CursorPagination
+from enrollments import pricing, selectors, services
+from enrollments.models import PAYMENT_PERIODS, Participant, Program, Registration, Sex
+
+WARNING_MESSAGES = {
+    "nik_birth_date_mismatch": lambda: _(
+        "The date of birth in the NIK differs from the declared one."
+    ),
+    "nik_sex_mismatch": lambda: _("The sex encoded in the NIK differs from the declared one."),
+}
+
+
+# Input ---------------------------------------------------------------------------------
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    given = serializers.BooleanField()
+    method = serializers.ChoiceField(choices=Registration.ConsentMethod.choices)
+    at = serializers.DateTimeField()
+
+
+class LocationInputSerializer(serializers.Serializer):
+    lat = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90)
+    lng = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180)
+    accuracy_m = serializers.IntegerField(
+        min_value=0, max_value=100_000, required=False, allow_null=True
+    )
+
+
+class RegistrationInputSerializer(serializers.Serializer):
+    client_uuid = serializers.UUIDField()
+    nik = serializers.CharField(max_length=32)
+    full_name = serializers.CharField(max_length=150)
+    birth_date = serializers.DateField()
+    sex = serializers.ChoiceField(choices=Sex.choices)
+    phone = serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
+    regency_code = serializers.RegexField(r"^[0-9]{4}$", max_length=4)
+    address = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    occupation = serializers.CharField(max_length=40)
+    declared_income = serializers.IntegerField(min_value=1)
+    programs = serializers.ListField(
+        child=serializers.ChoiceField(choices=Program.choices), min_length=2, max_length=3
+    )
+    payment_period_months = serializers.ChoiceField(choices=PAYMENT_PERIODS)
+    consent = ConsentInputSerializer()
+    captured_at = serializers.DateTimeField()
+    location = LocationInputSerializer(required=False, allow_null=True)
+
+    def validate_programs(self, programs: list[str]) -> list[str]:
+        if len(set(programs)) != len(programs):
+            raise serializers.ValidationError(_("List each program once."))
+        if not set(pricing.MANDATORY) <= set(programs):
+            raise serializers.ValidationError(_("JKK and JKM are mandatory."))
+        return programs
+
+    def to_input(self) -> services.RegistrationInput:
+        return registration_input(self.validated_data)
+
+
+def registration_input(data: dict[str, Any]) -> services.RegistrationInput:
+    location = data.get("location")
+    return services.RegistrationInput(
+        client_uuid=data["client_uuid"],
+        nik=data["nik"],
+        full_name=data["full_name"],
+        birth_date=data["birth_date"],
+        sex=data["sex"],
+        phone=data["phone"],
+        regency_code=data["regency_code"],
+        address=data["address"],
+        occupation=data["occupation"],
+        declared_income=data["declared_income"],
+        programs=frozenset(data["programs"]),
+        payment_period_months=int(data["payment_period_months"]),
+        consent=services.Consent(**data["consent"]),
+        captured_at=data["captured_at"],
+        location=services.Location(**location) if location else None,
+    )
+
+
+# Output --------------------------------------------------------------------------------
+
+
+class ContributionOutputSerializer(serializers.Serializer):
+    jkk = serializers.IntegerField(source="contribution_jkk")
+    jkm = serializers.IntegerField(source="contribution_jkm")
+    jht = serializers.IntegerField(source="contribution_jht")
+    monthly_total = serializers.IntegerField()
+    period_months = serializers.IntegerField(source="payment_period_months")
+    amount_due = serializers.IntegerField()
+    priced_on = serializers.DateField()
+    reliefs = serializers.ListField(child=serializers.CharField(), source="reliefs_applied")
+
+
+class WarningOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RegistrationOutputSerializer(serializers.Serializer):
+    """The registration as the agent's app sees it. The NIK only ever masked."""
+
+    id = serializers.IntegerField()
+    client_uuid = serializers.UUIDField()
+    status = serializers.ChoiceField(
+        source="participant.status", choices=Participant.Status.choices
+    )
+    participant_number = serializers.CharField(source="participant.participant_number")
+    payment_code = serializers.CharField()
+    nik_masked = serializers.CharField(source="participant.nik_masked")
+    full_name = serializers.CharField(source="participant.full_name")
+    birth_date = serializers.DateField(source="participant.birth_date")
+    sex = serializers.CharField(source="participant.sex")
+    regency_code = serializers.CharField(source="participant.regency_id")
+    occupation = serializers.CharField(source="participant.occupation.code")
+    declared_income = serializers.IntegerField()
+    programs = serializers.SerializerMethodField()
+    contribution = ContributionOutputSerializer(source="*")
+    warnings = serializers.SerializerMethodField()
+    channel = serializers.CharField()
+    captured_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_programs(self, registration: Registration) -> list[str]:
+        return [*pricing.MANDATORY, *([pricing.JHT] if registration.includes_jht else [])]
+
+    @extend_schema_field(WarningOutputSerializer(many=True))
+    def get_warnings(self, registration: Registration) -> list[dict[str, str]]:
+        return [
+            {
+                "code": code,
+                "message": str(WARNING_MESSAGES[code]()) if code in WARNING_MESSAGES else code,
+            }
+            for code in registration.warnings
+        ]
+
+
+def registration_body(registration: Registration) -> dict[str, Any]:
+    return dict(RegistrationOutputSerializer(registration).data)
+
+
+def _validated_input(data: Any) -> services.RegistrationInput:
+    serializer = RegistrationInputSerializer(data=data)
+    if not serializer.is_valid():
+        raise InvalidInputError(fields=serializer.errors)
+    return serializer.to_input()
+
+
+# Endpoints -----------------------------------------------------------------------------
+
+
+class RegistrationCreateApi(AgentApi):
+    """Register one worker. Send an Idempotency-Key: the same key with the same body
+    replays the first answer; with another body it is refused (422)."""
+
+    @extend_schema(
+        operation_id="agent_registrations_create",
+        request=RegistrationInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="A UUID the app makes once per registration and reuses on every retry.",
+            )
+        ],
+        responses={
+            201: RegistrationOutputSerializer,
+            200: OpenApiResponse(
+                RegistrationOutputSerializer, description="Already received (same client_uuid)"
+            ),
+            409: OpenApiResponse(description="nik_already_registered, or conflict"),
+            422: OpenApiResponse(description="idempotency_key_mismatch"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        key = checked_key(request.headers.get("Idempotency-Key"))
+        item = _validated_input(request.data)
+        agent = self.agent
+
+        def work() -> tuple[int, Any]:
+            result = services.registration_register_one(agent=agent, item=item)
+            assert result.registration is not None  # noqa: S101
+            created = result.outcome == services.Outcome.CREATED
+            return (201 if created else 200), registration_body(result.registration)
+
+        answer = idempotent_call(
+            scope=f"agent:{agent.pk}:registrations",
+            key=key,
+            payload_hash=request_hash(request.data),
+            work=work,
+        )
+        headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
+        return Response(answer.body, status=answer.status, headers=headers)
+
+
+class RegistrationSyncApi(AgentApi):
+    """Up to 500 registrations captured offline, a result per item in the order sent:
+    created, duplicate (already received: its registration is returned), conflict (the
+    NIK is already a participant) or invalid (with the field errors)."""
+
+    class InputSerializer(serializers.Serializer):
+        items = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+
+        def validate_items(self, items: list[Any]) -> list[Any]:
+            limit = settings.REGISTRATION_SYNC_MAX_ITEMS
+            if len(items) > limit:
+                raise serializers.ValidationError(
+                    _("Send at most %(limit)d items at a time.") % {"limit": limit}
+                )
+            return items
+
+    class ResultOutputSerializer(serializers.Serializer):
+        client_uuid = serializers.CharField(allow_null=True)
+        result = serializers.ChoiceField(choices=[outcome.value for outcome in services.Outcome])
+        registration = RegistrationOutputSerializer(allow_null=True)
+        error = serializers.DictField(allow_null=True)
+
+    class OutputSerializer(serializers.Serializer):
+        results = serializers.ListField(child=serializers.DictField())
+
+    @extend_schema(
+        operation_id="agent_registrations_sync",
+        request=InputSerializer,
+        responses={200: OutputSerializer},
+    )
+    def post(self, request: Request) -> Response:
+        envelope = self.InputSerializer(data=request.data)
+        if not envelope.is_valid():
+            raise InvalidInputError(fields=envelope.errors)
+        raw_items = envelope.validated_data["items"]
+
+        results: list[dict[str, Any] | None] = [None] * len(raw_items)
+        valid: list[tuple[int, services.RegistrationInput]] = []
+        # One serializer for every item: building one per item (DRF deep-copies its
+        # fields each time) would cost more than all the rest of the sync.
+        validator = RegistrationInputSerializer()
+        for index, raw in enumerate(raw_items):
+            try:
+                valid.append((index, registration_input(validator.run_validation(raw))))
+            except serializers.ValidationError as exc:
+                client_uuid = raw.get("client_uuid") if isinstance(raw, dict) else None
+                results[index] = {
+                    "client_uuid": client_uuid if isinstance(client_uuid, str) else None,
+                    "result": services.Outcome.INVALID.value,
+                    "registration": None,
+                    "error": error_body(
+                        "validation_error",
+                        InvalidInputError.default_message,
+                        validation_fields(exc.detail),
+                    ),
+                }
+
+        outcomes = services.registrations_register(
+            agent=self.agent, items=[item for _, item in valid], channel=Registration.Channel.SYNC
+        )
+        bodies = iter(
+            RegistrationOutputSerializer(
+                [outcome.registration for outcome in outcomes if outcome.registration], many=True
+            ).data
+        )
+        for (index, _item), outcome in zip(valid, outcomes, strict=True):
+            results[index] = {
+                "client_uuid": str(outcome.client_uuid),
+                "result": outcome.outcome.value,
+                "registration": next(bodies) if outcome.registration else None,
+                "error": (
+                    error_body(outcome.error.code, outcome.error.message, outcome.error.fields)
+                    if outcome.error
+                    else None
+                ),
+            }
+        return Response({"results": results})
+
+
+class RegistrationListPagination(CursorPagination):
+    ordering = "-id"
+
+
+class RegistrationListApi(AgentApi):
+    """The agent's own registrations, newest first; ``updated_since`` for delta sync."""
+
+    pagination_class = RegistrationListPagination
+
+    class FilterSerializer(serializers.Serializer):
+        status = serializers.ChoiceField(choices=Participant.Status.choices, required=False)
+        updated_since = serializers.DateTimeField(required=False)
+
+    @extend_schema(
+        operation_id="agent_registrations_list",
+        parameters=[FilterSerializer],
+        responses=RegistrationOutputSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        if not filters.is_valid():
+            raise InvalidInputError(fields=filters.errors)
+        registrations = selectors.registrations_of_agent(agent=self.agent, **filters.validated_data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(registrations, request, view=self)
+        return paginator.get_paginated_response(RegistrationOutputSerializer(page, many=True).data)
+
+
+class RegistrationDetailApi(AgentApi):
+    @extend_schema(
+        operation_id="agent_registrations_retrieve", responses=RegistrationOutputSerializer
+    )
+    def get(self, request: Request, registration_id: int) -> Response:
+        registration = selectors.registration_of_agent(
+            agent=self.agent, registration_id=registration_id
+        )
+        return Response(registration_body(registration))
+
+
+class ReferenceApi(AgentApi):
+    """Everything the app's offline forms need, as in force today in the agent's
+    branch. Cache it and send If-None-Match: an unchanged answer is 304."""
+
+    @extend_schema(
+        operation_id="reference_retrieve",
+        parameters=[
+            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)
+        ],
+        responses={
+            200: OpenApiResponse(description="Reference data"),
+            304: OpenApiResponse(description="Not modified"),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        today = self.agent.branch.local_today()
+        snapshot = selectors.reference_snapshot(on=today)
+        provinces, regencies = selectors.provinces_and_regencies()
+        body = {
+            "as_of": today.isoformat(),
+            "programs": [
+                {"code": code, "name": str(label), "mandatory": code in pricing.MANDATORY}
+                for code, label in Program.choices
+            ],
+            "income_levels": [
+                {"amount": amount, "contribution": _level_contribution(amount, snapshot)}
+                for amount in snapshot.income_levels
+            ],
+            "payment_periods": list(PAYMENT_PERIODS),
+            "occupations": [
+                {"code": occupation.code, "name": occupation.name, "name_en": occupation.name_en}
+                for occupation in sorted(snapshot.occupations.values(), key=lambda o: o.name)
+            ],
+            "consent_methods": [code for code, _label in Registration.ConsentMethod.choices],
+            "provinces": [{"code": p.code, "name": p.name} for p in provinces],
+            "regencies": [
+                {"code": r.code, "name": r.name, "province_code": r.province_id} for r in regencies
+            ],
+        }
+        encoded = json.dumps(body, cls=JSONEncoder, sort_keys=True).encode()
+        etag = f'"{hashlib.sha256(encoded).hexdigest()[:32]}"'
+        if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        return Response(body, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
+
+
+def _level_contribution(
+    amount: int, snapshot: selectors.ReferenceSnapshot
+) -> dict[str, int] | None:
+    try:
+        without = pricing.price_contribution(
+            declared_income=amount,
+            include_jht=False,
+            period_months=1,
+            rates=snapshot.rates,
+            reliefs=snapshot.reliefs,
+        )
+        with_jht = pricing.price_contribution(
+            declared_income=amount,
+            include_jht=True,
+            period_months=1,
+            rates=snapshot.rates,
+            reliefs=snapshot.reliefs,
+        )
+    except pricing.PricingError:
+        return None
+    return {
+        "jkk": without.jkk,
+        "jkm": without.jkm,
+        "jht": with_jht.jht,
+        "monthly_total": without.monthly_total,
+        "monthly_total_with_jht": with_jht.monthly_total,
+    }
+
+
+class RegistrationListCreateApi(RegistrationListApi, RegistrationCreateApi):
+    """One path, two operations (GET lists, POST registers): each stays its own class."""

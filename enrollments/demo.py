@@ -1,0 +1,112 @@
+"""Demo participants: a few hundred registrations across the demo agents, captured over
+the last four months, through the same service the app uses. Deterministic (a seeded
+generator, client_uuids derived from the item number), so a second run finds every
+item a duplicate and writes nothing.
+
+The income levels above Rp1,000,000 and the 2020 relief are illustrative: the official
+BPU table (PP 44/2015 Lampiran II) is entered by head office in the admin."""
+
+import datetime
+import random
+import uuid
+from decimal import Decimal
+
+from django.utils import timezone
+
+from agents.models import Agent, AgentStatus
+from core.demo import DemoContext
+from core.services import model_ensure
+from enrollments import services
+from enrollments.models import ContributionRelief, IncomeLevel, Occupation, Registration
+
+NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4e0f-9a61-2c8d4b7e1f30")
+PER_AGENT = {"KDI": 40, "MDO": 25, "AMB": 20, "PLK": 20, "KPG": 20}
+LEVELS = (1_000_000, 1_500_000, 2_000_000, 2_500_000, 3_000_000)
+SINCE = datetime.date(2015, 7, 1)
+FIRST_NAMES = {
+    "M": ["La Ode", "Muhammad", "Andi", "Yohanis", "Made", "Agus", "Hasan", "Frans", "Budi"],
+    "F": ["Wa Ode", "Siti", "Nur", "Maria", "Ni Luh", "Dewi", "Rahma", "Yuliana", "Sri"],
+}
+LAST_NAMES = [
+    "Hamzah",
+    "Saputra",
+    "Latuheru",
+    "Rumengan",
+    "Ndun",
+    "Lestari",
+    "Rahman",
+    "Tumbelaka",
+    "Baso",
+    "Wulandari",
+    "Kadir",
+    "Pattinama",
+]
+
+
+def _seed_reference() -> None:
+    for amount in LEVELS:
+        model_ensure(model=IncomeLevel, lookup={"amount": amount}, data={"effective_from": SINCE})
+    model_ensure(
+        model=ContributionRelief,
+        lookup={"name": "PP 49/2020 (relaksasi iuran masa pandemi)"},
+        data={
+            "applies_to_jkk": True,
+            "applies_to_jkm": True,
+            "pay_percent": Decimal("1.00"),
+            "excludes_budget_funded": True,
+            "effective_from": datetime.date(2020, 8, 1),
+            "effective_to": datetime.date(2021, 1, 31),
+        },
+    )
+
+
+def _item(
+    rng: random.Random, agent: Agent, number: int, occupations: list[str]
+) -> services.RegistrationInput:
+    sex = rng.choice("MF")
+    birth = datetime.date(rng.randint(1962, 2004), rng.randint(1, 12), rng.randint(1, 28))
+    day = birth.day + (40 if sex == "F" else 0)
+    district = 11 + number % 40
+    nik = f"{agent.branch.regency_id}{district:02d}{day:02d}{birth:%m%y}{number + 1:04d}"
+    captured = timezone.now() - datetime.timedelta(
+        days=rng.randint(0, 120), minutes=rng.randint(0, 600)
+    )
+    return services.RegistrationInput(
+        client_uuid=uuid.uuid5(NAMESPACE, f"demo-registration-{number}"),
+        nik=nik,
+        full_name=f"{rng.choice(FIRST_NAMES[sex])} {rng.choice(LAST_NAMES)}",
+        birth_date=birth,
+        sex=sex,
+        phone=f"0813{number:08d}",
+        regency_code=agent.branch.regency_id,
+        address=f"Jl. Demo No. {number % 200 + 1}",
+        occupation=rng.choice(occupations),
+        declared_income=rng.choice(LEVELS[:3]),
+        programs=frozenset({"JKK", "JKM"} | ({"JHT"} if rng.random() < 0.4 else set())),
+        payment_period_months=rng.choice((1, 1, 3, 6, 12)),
+        consent=services.Consent(given=True, method="signature", at=captured),
+        captured_at=captured,
+        location=services.Location(
+            lat=Decimal("-3.998500"), lng=Decimal("122.512900"), accuracy_m=15
+        ),
+    )
+
+
+def seed(context: DemoContext) -> None:
+    _seed_reference()
+    rng = random.Random(2026)  # noqa: S311 (demo data, not secrets)
+    occupations = sorted(Occupation.objects.values_list("code", flat=True))
+    number = 0
+    created = 0
+    agents = (
+        Agent.objects.filter(status=AgentStatus.ACTIVE).select_related("branch").order_by("code")
+    )
+    for agent in agents:
+        count = PER_AGENT.get(agent.branch.code, 10)
+        items = [_item(rng, agent, number + i, occupations) for i in range(count)]
+        number += count
+        results = services.registrations_register(
+            agent=agent, items=items, channel=Registration.Channel.SYNC
+        )
+        created += sum(1 for result in results if result.outcome == services.Outcome.CREATED)
+    context.note(f"{number} registrations ({created} new)")

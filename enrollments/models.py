@@ -1,0 +1,354 @@
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from agents.models import Agent, Branch
+from core.models import NikHolder, Regency, TimeStampedModel
+
+
+class EffectiveQuerySet(models.QuerySet):
+    def in_force(self, on: datetime.date) -> EffectiveQuerySet:
+        return self.filter(
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=on),
+            effective_from__lte=on,
+        )
+
+
+class Effective(TimeStampedModel):
+    """A version of reference data, in force from ``effective_from`` to
+    ``effective_to`` inclusive (open-ended when empty). Registrations are priced by the
+    versions in force on their date, and keep that price: a new version never reprices
+    what was registered before it."""
+
+    effective_from = models.DateField(_("in force from"))
+    effective_to = models.DateField(_("in force until"), null=True, blank=True)
+
+    objects = EffectiveQuerySet.as_manager()
+
+    # The fields that, with the period, must not overlap another version's.
+    version_key: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="%(app_label)s_%(class)s_period_ordered",
+            ),
+        ]
+
+    def clean(self) -> None:
+        super().clean()
+        if self.effective_to and self.effective_from and self.effective_to < self.effective_from:
+            raise ValidationError({"effective_to": _("The end of the period is before its start.")})
+        if not self.effective_from:
+            return
+        overlapping = (
+            type(self)
+            ._default_manager.filter(**{name: getattr(self, name) for name in self.version_key})
+            .exclude(pk=self.pk)
+        )
+        overlapping = overlapping.filter(
+            models.Q(effective_to__isnull=True) | models.Q(effective_to__gte=self.effective_from)
+        )
+        if self.effective_to:
+            overlapping = overlapping.filter(effective_from__lte=self.effective_to)
+        if overlapping.exists():
+            raise ValidationError(
+                _("Another version is in force during part of this period; end it first.")
+            )
+
+
+class Program(models.TextChoices):
+    JKK = "JKK", _("JKK (work accident)")
+    JKM = "JKM", _("JKM (death)")
+    JHT = "JHT", _("JHT (old-age savings)")
+
+
+MANDATORY_PROGRAMS = frozenset({Program.JKK, Program.JKM})
+PAYMENT_PERIODS = (1, 3, 6, 12)
+
+
+class IncomeLevel(Effective):
+    """A declared-income step of the BPU contribution table (Rupiah per month)."""
+
+    amount = models.PositiveBigIntegerField(_("declared monthly income (Rp)"))
+    version_key = ("amount",)
+
+    class Meta(Effective.Meta):
+        ordering = ["amount", "-effective_from"]
+        verbose_name = _("income level")
+        verbose_name_plural = _("income levels")
+
+    def __str__(self) -> str:
+        return f"Rp{self.amount:,} ({self.effective_from} - {self.effective_to or '...'})"
+
+
+class ProgramRate(Effective):
+    """A program's monthly rate: a share of the declared income, or a flat amount."""
+
+    program = models.CharField(_("program"), max_length=3, choices=Program.choices)
+    percent_of_income = models.DecimalField(
+        _("share of declared income (percent)"),
+        max_digits=6,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    flat_amount = models.PositiveIntegerField(_("flat amount (Rp)"), null=True, blank=True)
+    version_key = ("program",)
+
+    class Meta(Effective.Meta):
+        ordering = ["program", "-effective_from"]
+        verbose_name = _("program rate")
+        verbose_name_plural = _("program rates")
+        constraints = [
+            *Effective.Meta.constraints,
+            models.CheckConstraint(
+                condition=(
+                    models.Q(percent_of_income__isnull=False, flat_amount__isnull=True)
+                    | models.Q(percent_of_income__isnull=True, flat_amount__isnull=False)
+                ),
+                name="program_rate_percent_or_flat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        rate = (
+            f"{self.percent_of_income}%"
+            if self.percent_of_income is not None
+            else f"Rp{self.flat_amount:,}"
+        )
+        return f"{self.program} {rate} ({self.effective_from} - {self.effective_to or '...'})"
+
+    def clean(self) -> None:
+        if (self.percent_of_income is None) == (self.flat_amount is None):
+            raise ValidationError(_("Give either a percentage of income or a flat amount."))
+        super().clean()
+
+
+class ContributionRelief(Effective):
+    """A temporary reduction (e.g. PP 50/2025: JKK and JKM at 50%). Participants whose
+    contributions come from the state or regional budget (APBN/APBD) can be excluded."""
+
+    name = models.CharField(_("name"), max_length=150, help_text=_("e.g. PP 50/2025"))
+    applies_to_jkk = models.BooleanField(_("applies to JKK"), default=False)
+    applies_to_jkm = models.BooleanField(_("applies to JKM"), default=False)
+    applies_to_jht = models.BooleanField(_("applies to JHT"), default=False)
+    pay_percent = models.DecimalField(
+        _("share still paid (percent)"),
+        max_digits=5,
+        decimal_places=2,
+        help_text=_("50 means half the contribution is paid."),
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    excludes_budget_funded = models.BooleanField(
+        _("not for APBN/APBD-funded participants"), default=True
+    )
+    version_key = ("name",)
+
+    class Meta(Effective.Meta):
+        ordering = ["-effective_from"]
+        verbose_name = _("contribution relief")
+        verbose_name_plural = _("contribution reliefs")
+        constraints = [
+            *Effective.Meta.constraints,
+            models.CheckConstraint(
+                condition=models.Q(pay_percent__gte=0) & models.Q(pay_percent__lte=100),
+                name="relief_pay_percent_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def programs(self) -> frozenset[str]:
+        flags = {
+            Program.JKK: self.applies_to_jkk,
+            Program.JKM: self.applies_to_jkm,
+            Program.JHT: self.applies_to_jht,
+        }
+        return frozenset(str(program) for program, applies in flags.items() if applies)
+
+
+class Occupation(Effective):
+    code = models.SlugField(_("code"), max_length=40)
+    name = models.CharField(_("name (Indonesian)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    version_key = ("code",)
+
+    class Meta(Effective.Meta):
+        ordering = ["name"]
+        verbose_name = _("occupation")
+        verbose_name_plural = _("occupations")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ParticipantStatus(models.TextChoices):
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting first payment")
+    ACTIVE = "active", _("Active")
+    NON_ACTIVE = "non_active", _("Non-active")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Participant(NikHolder, TimeStampedModel):
+    """An informal worker (peserta BPU). One NIK, one participant: the database's
+    unique index on the NIK's keyed hash decides."""
+
+    Status = ParticipantStatus
+
+    participant_number = models.CharField(_("participant number"), max_length=11, unique=True)
+    full_name = models.CharField(_("full name"), max_length=150)
+    birth_date = models.DateField(_("date of birth"))
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    phone = models.CharField(_("mobile number"), max_length=16, blank=True)
+    regency = models.ForeignKey(
+        Regency, on_delete=models.PROTECT, related_name="+", verbose_name=_("regency or city")
+    )
+    address = models.TextField(_("address"), blank=True)
+    occupation = models.ForeignKey(
+        Occupation, on_delete=models.PROTECT, related_name="+", verbose_name=_("occupation")
+    )
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        related_name="participants",
+        verbose_name=_("branch"),
+        help_text=_("The branch of the agent who registered the participant."),
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=ParticipantStatus.choices,
+        default=ParticipantStatus.AWAITING_PAYMENT,
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        constraints = [
+            models.UniqueConstraint(fields=["nik_digest"], name="participant_nik_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=ParticipantStatus.values),
+                name="participant_status_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sex__in=Sex.values), name="participant_sex_known"
+            ),
+        ]
+        indexes = [models.Index(fields=["branch", "status"], name="participant_branch_status")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_number} {self.full_name}"
+
+
+class Registration(TimeStampedModel):
+    """How a participant was registered: by which agent, when and where, with which
+    consent, and the contribution priced then (frozen: later rate changes never
+    reprice it). The worker pays against ``payment_code``."""
+
+    class ConsentMethod(models.TextChoices):
+        SIGNATURE = "signature", _("Signature on the device")
+        VERBAL = "verbal", _("Verbal, witnessed by the agent")
+        THUMBPRINT = "thumbprint", _("Thumbprint")
+        CHECKBOX = "checkbox", _("Ticked by the worker on the device")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        SYNC = "sync", _("Offline, synchronised later")
+        IMPORT = "import", _("Imported")
+
+    participant = models.OneToOneField(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="registration",
+        verbose_name=_("participant"),
+    )
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("agent")
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="registrations", verbose_name=_("branch")
+    )
+    client_uuid = models.UUIDField(_("client UUID"), unique=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    captured_at = models.DateTimeField(_("captured at"))
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    location_accuracy_m = models.PositiveIntegerField(
+        _("location accuracy (m)"), null=True, blank=True
+    )
+    consent_given = models.BooleanField(_("consent given"))
+    consent_method = models.CharField(
+        _("consent method"), max_length=12, choices=ConsentMethod.choices
+    )
+    consent_at = models.DateTimeField(_("consent given at"))
+
+    declared_income = models.PositiveBigIntegerField(_("declared monthly income (Rp)"))
+    includes_jht = models.BooleanField(_("includes JHT"))
+    payment_period_months = models.PositiveSmallIntegerField(_("payment period (months)"))
+    priced_on = models.DateField(_("priced on"))
+    contribution_jkk = models.PositiveIntegerField(_("JKK per month (Rp)"))
+    contribution_jkm = models.PositiveIntegerField(_("JKM per month (Rp)"))
+    contribution_jht = models.PositiveIntegerField(_("JHT per month (Rp)"))
+    monthly_total = models.PositiveIntegerField(_("total per month (Rp)"))
+    amount_due = models.PositiveBigIntegerField(_("amount due for the period (Rp)"))
+    reliefs_applied = models.JSONField(_("reliefs applied"), default=list, blank=True)
+    payment_code = models.CharField(_("payment code"), max_length=14, unique=True)
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        indexes = [
+            models.Index(fields=["agent", "-created_at", "-id"], name="registration_agent_recent"),
+            models.Index(fields=["agent", "updated_at"], name="registration_agent_updated"),
+            models.Index(fields=["branch", "created_at"], name="registration_branch_created"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(consent_given=True), name="registration_consent_given"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_period_months__in=PAYMENT_PERIODS),
+                name="registration_payment_period_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    monthly_total=models.F("contribution_jkk")
+                    + models.F("contribution_jkm")
+                    + models.F("contribution_jht")
+                ),
+                name="registration_monthly_total_adds_up",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    amount_due=models.F("monthly_total") * models.F("payment_period_months")
+                ),
+                name="registration_amount_due_adds_up",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_uuid}"

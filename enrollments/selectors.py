@@ -1,0 +1,144 @@
+"""Reads for registrations and the reference tables."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+
+from agents.selectors import scoped
+from core.exceptions import NotFoundError
+from core.models import Province, Regency
+from enrollments import pricing
+from enrollments.models import (
+    ContributionRelief,
+    IncomeLevel,
+    Occupation,
+    Participant,
+    ProgramRate,
+    Registration,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+    from agents.models import Agent
+
+
+@dataclass(frozen=True)
+class ReferenceSnapshot:
+    """The reference data in force on one day."""
+
+    on: datetime.date
+    income_levels: tuple[int, ...]
+    rates: dict[str, pricing.Rate]
+    reliefs: tuple[pricing.Relief, ...]
+    occupations: dict[str, Occupation]
+
+
+def _covers(version: Any, day: datetime.date) -> bool:
+    return version.effective_from <= day and (
+        version.effective_to is None or day <= version.effective_to
+    )
+
+
+class ReferenceBook:
+    """Every reference version in force at some point of a date range, loaded in one
+    query per table, then sliced per day in memory: a batch of registrations captured
+    on different days costs four queries, not four per item."""
+
+    def __init__(self, first: datetime.date, last: datetime.date) -> None:
+        def overlapping(model: Any) -> list[Any]:
+            return list(
+                model.objects.filter(
+                    Q(effective_to__isnull=True) | Q(effective_to__gte=first),
+                    effective_from__lte=last,
+                )
+            )
+
+        self._levels: list[IncomeLevel] = overlapping(IncomeLevel)
+        self._rates: list[ProgramRate] = overlapping(ProgramRate)
+        self._reliefs: list[ContributionRelief] = overlapping(ContributionRelief)
+        self._occupations: list[Occupation] = overlapping(Occupation)
+        self._snapshots: dict[datetime.date, ReferenceSnapshot] = {}
+
+    def on(self, day: datetime.date) -> ReferenceSnapshot:
+        if day not in self._snapshots:
+            rates = {}
+            # The latest version wins should two ever overlap (the admin refuses it).
+            for rate in sorted(self._rates, key=lambda r: r.effective_from):
+                if _covers(rate, day):
+                    rates[rate.program] = pricing.Rate(
+                        program=rate.program,
+                        percent_of_income=rate.percent_of_income,
+                        flat_amount=rate.flat_amount,
+                    )
+            self._snapshots[day] = ReferenceSnapshot(
+                on=day,
+                income_levels=tuple(
+                    sorted({level.amount for level in self._levels if _covers(level, day)})
+                ),
+                rates=rates,
+                reliefs=tuple(
+                    pricing.Relief(
+                        name=relief.name,
+                        programs=relief.programs,
+                        pay_percent=relief.pay_percent,
+                        excludes_budget_funded=relief.excludes_budget_funded,
+                    )
+                    for relief in self._reliefs
+                    if _covers(relief, day)
+                ),
+                occupations={
+                    occupation.code: occupation
+                    for occupation in sorted(self._occupations, key=lambda o: o.effective_from)
+                    if _covers(occupation, day)
+                },
+            )
+        return self._snapshots[day]
+
+
+def reference_snapshot(*, on: datetime.date) -> ReferenceSnapshot:
+    return ReferenceBook(on, on).on(on)
+
+
+def provinces_and_regencies() -> tuple[list[Province], list[Regency]]:
+    return list(Province.objects.order_by("code")), list(Regency.objects.order_by("code"))
+
+
+def registrations_of_agent(
+    *, agent: Agent, status: str | None = None, updated_since: datetime.datetime | None = None
+) -> QuerySet[Registration]:
+    registrations = Registration.objects.filter(agent=agent).select_related(
+        "participant", "participant__occupation"
+    )
+    if status:
+        registrations = registrations.filter(participant__status=status)
+    if updated_since:
+        # A payment changes the participant, not the registration: either counts.
+        registrations = registrations.filter(
+            Q(updated_at__gte=updated_since) | Q(participant__updated_at__gte=updated_since)
+        )
+    return registrations
+
+
+def registration_of_agent(*, agent: Agent, registration_id: int) -> Registration:
+    """Someone else's registration is not found, never forbidden."""
+    registration = (
+        Registration.objects.filter(agent=agent, pk=registration_id)
+        .select_related("participant", "participant__occupation")
+        .first()
+    )
+    if registration is None:
+        raise NotFoundError()
+    return registration
+
+
+def participants_visible_to(user: User | AnonymousUser) -> QuerySet[Participant]:
+    return scoped(Participant.objects.all(), user, branch_path="branch")
+
+
+def registrations_visible_to(user: User | AnonymousUser) -> QuerySet[Registration]:
+    return scoped(Registration.objects.all(), user, branch_path="branch")

@@ -1,0 +1,406 @@
+"""Registering workers, one at a time (online) or in offline batches (sync).
+
+Both go through ``registrations_register``: validate each item against the NIK rules and
+the reference data in force on the day it was captured, price it, and write the new ones
+with batched lookups and inserts. Each item stands alone: one item's refusal never
+affects another's result, and replaying an item (same ``client_uuid``) changes nothing,
+however long afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import status
+
+from agents.models import Agent
+from core.exceptions import ApplicationError, ConflictError, InvalidInputError
+from core.messages import nik_error_message
+from core.models import Regency
+from core.nik import NikError, nik_warnings, parse_nik
+from core.phone import PhoneError, normalise_phone
+from enrollments import codes, pricing
+from enrollments.models import Participant, ParticipantStatus, Registration
+from enrollments.selectors import ReferenceBook, ReferenceSnapshot
+
+logger = logging.getLogger(__name__)
+
+Channel = Registration.Channel
+CODE_ROUNDS = 5
+
+
+class NikAlreadyRegisteredError(ApplicationError):
+    """Says nothing about who registered the NIK, or when."""
+
+    status_code = status.HTTP_409_CONFLICT
+    code = "nik_already_registered"
+    default_message = gettext_lazy("This NIK is already registered as a participant.")
+
+
+class ClientUuidConflictError(ConflictError):
+    default_message = gettext_lazy("This client_uuid was already used for another registration.")
+
+
+@dataclass(frozen=True)
+class Consent:
+    given: bool
+    method: str
+    at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class Location:
+    lat: Decimal
+    lng: Decimal
+    accuracy_m: int | None = None
+
+
+@dataclass(frozen=True)
+class RegistrationInput:
+    client_uuid: uuid.UUID
+    nik: str
+    full_name: str
+    birth_date: datetime.date
+    sex: str
+    phone: str
+    regency_code: str
+    address: str
+    occupation: str
+    declared_income: int
+    programs: frozenset[str]
+    payment_period_months: int
+    consent: Consent
+    captured_at: datetime.datetime
+    location: Location | None = None
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+@dataclass
+class ItemResult:
+    client_uuid: uuid.UUID
+    outcome: Outcome
+    registration: Registration | None = None
+    error: ApplicationError | None = None
+
+
+@dataclass
+class _Prepared:
+    index: int
+    item: RegistrationInput
+    participant: Participant
+    registration: Registration
+    warnings: list[str] = field(default_factory=list)
+
+
+def _invalid(field_name: str, message: str) -> InvalidInputError:
+    return InvalidInputError(fields={field_name: [message]})
+
+
+def _priced_on(item: RegistrationInput, agent: Agent) -> datetime.date:
+    return item.captured_at.astimezone(agent.branch.zone).date()
+
+
+def _prepare(
+    index: int,
+    item: RegistrationInput,
+    *,
+    agent: Agent,
+    snapshot: ReferenceSnapshot,
+    regencies: dict[str, Regency],
+    now: datetime.datetime,
+) -> _Prepared:
+    """Every domain check of one item, and its priced, unsaved rows."""
+    skew = datetime.timedelta(seconds=settings.REGISTRATION_CLOCK_SKEW_SECONDS)
+    if item.captured_at > now + skew:
+        raise _invalid("captured_at", _("The capture time is in the future."))
+    if not item.consent.given:
+        raise InvalidInputError(
+            fields={"consent": {"given": [_("The worker's consent is required.")]}}
+        )
+    if item.consent.at > now + skew:
+        raise InvalidInputError(
+            fields={"consent": {"at": [_("The consent time is in the future.")]}}
+        )
+    try:
+        parsed = parse_nik(item.nik, today=agent.branch.local_today())
+    except NikError as error:
+        raise _invalid("nik", nik_error_message(error)) from None
+    if item.birth_date > agent.branch.local_today():
+        raise _invalid("birth_date", _("The date of birth is in the future."))
+    try:
+        phone = normalise_phone(item.phone) if item.phone else ""
+    except PhoneError:
+        raise _invalid(
+            "phone", _("Enter an Indonesian mobile number, e.g. 081234567890.")
+        ) from None
+    regency = regencies.get(item.regency_code)
+    if regency is None:
+        raise _invalid("regency_code", _("Unknown regency or city code."))
+    occupation = snapshot.occupations.get(item.occupation)
+    if occupation is None:
+        raise _invalid("occupation", _("Unknown occupation."))
+    if item.declared_income not in snapshot.income_levels:
+        raise _invalid(
+            "declared_income",
+            _("Choose one of the income levels in force: %(levels)s.")
+            % {"levels": ", ".join(f"{level}" for level in snapshot.income_levels)},
+        )
+    try:
+        contribution = pricing.price_contribution(
+            declared_income=item.declared_income,
+            include_jht=pricing.JHT in item.programs,
+            period_months=item.payment_period_months,
+            rates=snapshot.rates,
+            reliefs=snapshot.reliefs,
+        )
+    except pricing.PricingError as error:
+        # Reference data missing for that day is the branch's problem, not the agent's.
+        logger.error("pricing failed", extra={"code": error.code, "on": str(snapshot.on)})
+        raise _invalid(
+            "captured_at", _("No contribution rates are in force on this date.")
+        ) from None
+
+    participant = Participant(
+        full_name=item.full_name.strip(),
+        birth_date=item.birth_date,
+        sex=item.sex,
+        phone=phone,
+        regency=regency,
+        address=item.address.strip(),
+        occupation=occupation,
+        branch=agent.branch,
+        status=ParticipantStatus.AWAITING_PAYMENT,
+    )
+    participant.set_nik(parsed.value)
+    registration = Registration(
+        agent=agent,
+        branch=agent.branch,
+        client_uuid=item.client_uuid,
+        captured_at=item.captured_at,
+        latitude=item.location.lat if item.location else None,
+        longitude=item.location.lng if item.location else None,
+        location_accuracy_m=item.location.accuracy_m if item.location else None,
+        consent_given=item.consent.given,
+        consent_method=item.consent.method,
+        consent_at=item.consent.at,
+        declared_income=item.declared_income,
+        includes_jht=pricing.JHT in item.programs,
+        payment_period_months=item.payment_period_months,
+        priced_on=snapshot.on,
+        contribution_jkk=contribution.jkk,
+        contribution_jkm=contribution.jkm,
+        contribution_jht=contribution.jht,
+        monthly_total=contribution.monthly_total,
+        amount_due=contribution.amount_due,
+        reliefs_applied=list(contribution.reliefs),
+    )
+    warnings = [
+        warning.code
+        for warning in nik_warnings(parsed, birth_date=item.birth_date, sex=item.sex)  # type: ignore[arg-type]
+    ]
+    registration.warnings = warnings
+    return _Prepared(index, item, participant, registration, warnings)
+
+
+def _assign_codes(prepared: list[_Prepared]) -> None:
+    """Random participant numbers and payment codes, checked against the database in
+    one query each per round; a collision (one in billions) just draws again."""
+    pending = list(prepared)
+    for _round in range(CODE_ROUNDS):
+        if not pending:
+            return
+        for entry in pending:
+            entry.participant.participant_number = codes.new_participant_number()
+            entry.registration.payment_code = codes.new_payment_code()
+        numbers = [entry.participant.participant_number for entry in pending]
+        payment_codes = [entry.registration.payment_code for entry in pending]
+        taken_numbers = set(
+            Participant.objects.filter(participant_number__in=numbers).values_list(
+                "participant_number", flat=True
+            )
+        )
+        taken_codes = set(
+            Registration.objects.filter(payment_code__in=payment_codes).values_list(
+                "payment_code", flat=True
+            )
+        )
+        seen_numbers: set[str] = set()
+        seen_codes: set[str] = set()
+        retry = []
+        for entry in pending:
+            number, code = entry.participant.participant_number, entry.registration.payment_code
+            if number in taken_numbers | seen_numbers or code in taken_codes | seen_codes:
+                retry.append(entry)
+            seen_numbers.add(number)
+            seen_codes.add(code)
+        pending = retry
+    raise RuntimeError("could not draw unique codes")  # pragma: no cover
+
+
+def _insert_all(prepared: list[_Prepared]) -> None:
+    with transaction.atomic():
+        Participant.objects.bulk_create([entry.participant for entry in prepared])
+        for entry in prepared:
+            entry.registration.participant = entry.participant
+        Registration.objects.bulk_create([entry.registration for entry in prepared])
+
+
+def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult:
+    """The slow path, after a batch insert lost a race: this item alone, in its own
+    savepoint, told apart by what the database refused."""
+    for _attempt in range(CODE_ROUNDS):
+        try:
+            with transaction.atomic():
+                entry.participant.pk = None
+                entry.participant._state.adding = True
+                entry.participant.save()
+                entry.registration.pk = None
+                entry.registration._state.adding = True
+                entry.registration.participant = entry.participant
+                entry.registration.save()
+            return ItemResult(entry.item.client_uuid, Outcome.CREATED, entry.registration)
+        except IntegrityError as exc:
+            text = str(exc)
+            if "client_uuid" in text:
+                return _existing_uuid_result(entry.item.client_uuid, agent)
+            if "participant_nik_unique" in text:
+                return ItemResult(
+                    entry.item.client_uuid, Outcome.CONFLICT, error=NikAlreadyRegisteredError()
+                )
+            _assign_codes([entry])  # a participant number or payment code collided
+    raise RuntimeError("could not insert registration")  # pragma: no cover
+
+
+def _existing_uuid_result(client_uuid: uuid.UUID, agent: Agent) -> ItemResult:
+    existing = (
+        Registration.objects.filter(client_uuid=client_uuid)
+        .select_related("participant", "participant__occupation")
+        .first()
+    )
+    if existing is not None and existing.agent_id == agent.pk:
+        return ItemResult(client_uuid, Outcome.DUPLICATE, existing)
+    return ItemResult(client_uuid, Outcome.CONFLICT, error=ClientUuidConflictError())
+
+
+def registrations_register(
+    *, agent: Agent, items: Sequence[RegistrationInput], channel: str
+) -> list[ItemResult]:
+    """Registers ``items`` for ``agent``; a result per item, in order. A constant number
+    of queries whatever the number of items, unless a concurrent request takes a NIK or
+    client_uuid in between, when the batch falls back to one savepoint per item."""
+    now = timezone.now()
+    results: list[ItemResult | None] = [None] * len(items)
+    if not items:
+        return []
+
+    days = [_priced_on(item, agent) for item in items]
+    book = ReferenceBook(min(days), max(days))
+    regency_codes = {item.regency_code for item in items}
+    regencies = {
+        regency.code: regency for regency in Regency.objects.filter(code__in=regency_codes)
+    }
+
+    first_of_uuid: dict[uuid.UUID, int] = {}
+    later_copies: list[int] = []
+    prepared: list[_Prepared] = []
+    for index, item in enumerate(items):
+        if item.client_uuid in first_of_uuid:
+            later_copies.append(index)
+            continue
+        first_of_uuid[item.client_uuid] = index
+        try:
+            prepared.append(
+                _prepare(
+                    index,
+                    item,
+                    agent=agent,
+                    snapshot=book.on(days[index]),
+                    regencies=regencies,
+                    now=now,
+                )
+            )
+        except InvalidInputError as error:
+            results[index] = ItemResult(item.client_uuid, Outcome.INVALID, error=error)
+
+    existing = {
+        registration.client_uuid: registration
+        for registration in Registration.objects.filter(
+            client_uuid__in=[entry.item.client_uuid for entry in prepared]
+        ).select_related("participant", "participant__occupation")
+    }
+    digests = {entry.participant.nik_digest for entry in prepared}
+    taken_niks = set(
+        Participant.objects.filter(nik_digest__in=digests).values_list("nik_digest", flat=True)
+    )
+
+    new: list[_Prepared] = []
+    for entry in prepared:
+        found = existing.get(entry.item.client_uuid)
+        if found is not None:
+            results[entry.index] = (
+                ItemResult(entry.item.client_uuid, Outcome.DUPLICATE, found)
+                if found.agent_id == agent.pk
+                else ItemResult(
+                    entry.item.client_uuid, Outcome.CONFLICT, error=ClientUuidConflictError()
+                )
+            )
+        elif entry.participant.nik_digest in taken_niks:
+            results[entry.index] = ItemResult(
+                entry.item.client_uuid, Outcome.CONFLICT, error=NikAlreadyRegisteredError()
+            )
+        else:
+            taken_niks.add(entry.participant.nik_digest)  # a second item with this NIK conflicts
+            new.append(entry)
+
+    for entry in new:
+        entry.registration.channel = channel
+    _assign_codes(new)
+    try:
+        _insert_all(new)
+        for entry in new:
+            results[entry.index] = ItemResult(
+                entry.item.client_uuid, Outcome.CREATED, entry.registration
+            )
+    except IntegrityError:
+        for entry in new:
+            results[entry.index] = _insert_one(entry, agent)
+
+    for index in later_copies:
+        first = results[first_of_uuid[items[index].client_uuid]]
+        assert first is not None  # noqa: S101
+        outcome = Outcome.DUPLICATE if first.outcome == Outcome.CREATED else first.outcome
+        results[index] = ItemResult(
+            items[index].client_uuid, outcome, first.registration, first.error
+        )
+
+    created = sum(1 for result in results if result and result.outcome == Outcome.CREATED)
+    logger.info(
+        "registrations received",
+        extra={"agent": agent.code, "items": len(items), "new": created, "channel": channel},
+    )
+    return [result for result in results if result is not None]
+
+
+def registration_register_one(*, agent: Agent, item: RegistrationInput) -> ItemResult:
+    """The online endpoint: one item; a refusal is raised, not returned."""
+    (result,) = registrations_register(agent=agent, items=[item], channel=Channel.ONLINE)
+    if result.error is not None:
+        raise result.error
+    return result

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from enrollments import apis
+
+app_name = "enrollments"
+
+urlpatterns = [
+    path("reference", apis.ReferenceApi.as_view(), name="reference"),
+    path("agent/registrations", apis.RegistrationListCreateApi.as_view(), name="registrations"),
+    path("agent/registrations/sync", apis.RegistrationSyncApi.as_view(), name="registrations-sync"),
+    path(
+        "agent/registrations/<int:registration_id>",
+        apis.RegistrationDetailApi.as_view(),
+        name="registration-detail",
+    ),
+]
