@@ -10,6 +10,7 @@ from core.views import api_not_found
 api_v1 = [
     path("", include("core.urls")),
     path("", include("agents.urls")),
+    path("", include("partners.urls")),
     path("", include("enrollments.urls")),
 ]
 

@@ -1,6 +1,6 @@
-"""Encryption and keyed hashing of personal identifiers (NIK).
+"""Encryption at rest and keyed hashing (NIKs, partners' signing secrets).
 
-The NIK is stored encrypted with Fernet (AES-128-CBC + HMAC). ``NIK_ENCRYPTION_KEYS``
+Values are stored encrypted with Fernet (AES-128-CBC + HMAC). ``ENCRYPTION_KEYS``
 lists the keys, newest first: new values use the first, any of them decrypts, so a new
 key is added in front and old rows are re-encrypted at leisure. Lookups use an HMAC-SHA256
 of the NIK under ``NIK_HASH_KEY`` (a database index cannot use the ciphertext).
@@ -24,7 +24,7 @@ def _fernet(keys: tuple[str, ...]) -> MultiFernet:
 
 
 def _current() -> MultiFernet:
-    return _fernet(tuple(settings.NIK_ENCRYPTION_KEYS))
+    return _fernet(tuple(settings.ENCRYPTION_KEYS))
 
 
 def encrypt(plaintext: str) -> str:

@@ -252,6 +252,24 @@ REGISTRATION_CLOCK_SKEW_SECONDS = 300
 # Largest offline batch accepted by POST /api/v1/agent/registrations/sync.
 REGISTRATION_SYNC_MAX_ITEMS = 500
 
+# Partners -------------------------------------------------------------------------
+# A company with this many months of contribution arrears, or more, is not eligible.
+PERMIT_ARREARS_THRESHOLD_MONTHS = env.int("PERMIT_ARREARS_THRESHOLD_MONTHS", default=3)
+# How long a permit check's answer stands.
+PERMIT_CHECK_VALIDITY_DAYS = env.int("PERMIT_CHECK_VALIDITY_DAYS", default=30)
+# Where verification links printed on permits point (e.g. https://perisai.example.id).
+# Empty: the host of the request that made the check.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="")
+# Requests per API key per window (seconds); then 429 with Retry-After.
+PARTNER_THROTTLE = (
+    env.int("PARTNER_THROTTLE_REQUESTS", default=1200),
+    env.int("PARTNER_THROTTLE_WINDOW_SECONDS", default=60),
+)
+# A signed webhook whose timestamp is further than this from the server's clock is stale.
+SIGNATURE_TOLERANCE_SECONDS = 300
+# Largest company CSV the admin accepts, in bytes.
+COMPANY_IMPORT_MAX_BYTES = env.int("COMPANY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+
 # Logging --------------------------------------------------------------------------
 # One JSON object per line; the redaction filter masks anything shaped like a NIK so
 # a careless log call cannot leak one.

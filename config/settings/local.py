@@ -10,11 +10,13 @@ SECRET_KEY = env(
     default="local-only-insecure-key-8b1f0c6e2d9a4e7f",
 )
 # Fixed keys for this environment only; production has no defaults.
-NIK_ENCRYPTION_KEYS = env.list(
-    "NIK_ENCRYPTION_KEYS",
+ENCRYPTION_KEYS = env.list(
+    "ENCRYPTION_KEYS",
     default=["bG9jYWwtb25seS1uaWsta2V5LW5vdC1mb3ItcHJvZDE="],
 )
 NIK_HASH_KEY = env("NIK_HASH_KEY", default="local-only-nik-hash-key")
+PARTNER_KEY_HASH_KEY = env("PARTNER_KEY_HASH_KEY", default="local-only-partner-key-hash-key")
+PERMIT_VERIFY_KEY = env("PERMIT_VERIFY_KEY", default="local-only-permit-verify-key")
 VAR_DIR.mkdir(exist_ok=True)
 
 WHITENOISE_AUTOREFRESH = True

@@ -16,10 +16,12 @@ DATABASES["default"] = env.db("DATABASE_URL")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
-NIK_ENCRYPTION_KEYS = env.list("NIK_ENCRYPTION_KEYS")
-if not NIK_ENCRYPTION_KEYS:
-    raise ImproperlyConfigured("Set the NIK_ENCRYPTION_KEYS environment variable")
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS")
+if not ENCRYPTION_KEYS:
+    raise ImproperlyConfigured("Set the ENCRYPTION_KEYS environment variable")
 NIK_HASH_KEY = env("NIK_HASH_KEY")
+PARTNER_KEY_HASH_KEY = env("PARTNER_KEY_HASH_KEY")
+PERMIT_VERIFY_KEY = env("PERMIT_VERIFY_KEY")
 
 REDIS_URL = env("REDIS_URL")
 CACHES = {

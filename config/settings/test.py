@@ -11,11 +11,13 @@ SECRET_KEY = env(
 )
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Fixed keys for this environment only; production has no defaults.
-NIK_ENCRYPTION_KEYS = env.list(
-    "NIK_ENCRYPTION_KEYS",
+ENCRYPTION_KEYS = env.list(
+    "ENCRYPTION_KEYS",
     default=["dGVzdC1vbmx5LW5pay1rZXktbm90LWZvci1wcm9kITE="],
 )
 NIK_HASH_KEY = env("NIK_HASH_KEY", default="test-only-nik-hash-key")
+PARTNER_KEY_HASH_KEY = env("PARTNER_KEY_HASH_KEY", default="test-only-partner-key-hash-key")
+PERMIT_VERIFY_KEY = env("PERMIT_VERIFY_KEY", default="test-only-permit-verify-key")
 VAR_DIR.mkdir(exist_ok=True)
 
 # High enough that a whole suite signing in from 127.0.0.1 is never throttled by IP;

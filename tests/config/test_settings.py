@@ -16,8 +16,10 @@ CONFIG_VARS = (
     "DJANGO_SECRET_KEY",
     "DJANGO_ALLOWED_HOSTS",
     "DJANGO_DEBUG",
-    "NIK_ENCRYPTION_KEYS",
+    "ENCRYPTION_KEYS",
     "NIK_HASH_KEY",
+    "PARTNER_KEY_HASH_KEY",
+    "PERMIT_VERIFY_KEY",
 )
 PROBE = """
 import json
@@ -37,8 +39,10 @@ PRODUCTION_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/perisai",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_ALLOWED_HOSTS": "perisai.example.id",
-    "NIK_ENCRYPTION_KEYS": "cHJvZHVjdGlvbi10ZXN0LWtleS0wMTIzNDU2Nzg5YWI=",
+    "ENCRYPTION_KEYS": "cHJvZHVjdGlvbi10ZXN0LWtleS0wMTIzNDU2Nzg5YWI=",
     "NIK_HASH_KEY": "production-test-hash-key-0123456789",
+    "PARTNER_KEY_HASH_KEY": "production-test-partner-key-hash-key",
+    "PERMIT_VERIFY_KEY": "production-test-permit-verify-key",
 }
 
 

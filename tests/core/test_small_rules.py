@@ -68,14 +68,14 @@ def test_attempts_are_counted_within_a_fixed_window():
 
 def test_nik_encryption_keys_rotate_without_losing_data(settings):
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
-    settings.NIK_ENCRYPTION_KEYS = [old_key]
+    settings.ENCRYPTION_KEYS = [old_key]
     token = crypto.encrypt("7471014507900001")
 
-    settings.NIK_ENCRYPTION_KEYS = [new_key, old_key]
+    settings.ENCRYPTION_KEYS = [new_key, old_key]
     assert crypto.decrypt(token) == "7471014507900001"
     rotated = crypto.reencrypt(token)
 
-    settings.NIK_ENCRYPTION_KEYS = [new_key]
+    settings.ENCRYPTION_KEYS = [new_key]
     assert crypto.decrypt(rotated) == "7471014507900001"
     with pytest.raises(InvalidToken):
         crypto.decrypt(token)

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import BaseThrottle
+from rest_framework.views import APIView
+
+from core.exceptions import InvalidInputError
+from partners import selectors, services
+from partners.authentication import ApiKeyAuthentication, api_key_of
+from partners.models import PartnerApiKey, PermitDecision
+from partners.permissions import IsPartner, PartnerKeyThrottle
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "partners.authentication.ApiKeyAuthentication"
+    name = "apiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "`Api-Key <prefix>.<secret>`",
+        }
+
+
+class PartnerApi(APIView):
+    """Base of every partner endpoint: an API key, throttled per key."""
+
+    authentication_classes = [ApiKeyAuthentication]
+    permission_classes = [IsPartner]
+    throttle_classes = [PartnerKeyThrottle]
+
+    @property
+    def api_key(self) -> PartnerApiKey:
+        key = api_key_of(self.request)
+        assert key is not None  # IsPartner has run  # noqa: S101
+        return key
+
+
+class PermitCheckOutputSerializer(serializers.Serializer):
+    class CompanySerializer(serializers.Serializer):
+        name = serializers.CharField()
+        nib = serializers.CharField()
+        npp = serializers.CharField(allow_null=True)
+
+    class WorkforceSerializer(serializers.Serializer):
+        reported = serializers.IntegerField(allow_null=True)
+        enrolled_active = serializers.IntegerField(allow_null=True)
+
+    reference = serializers.CharField()
+    decision = serializers.ChoiceField(choices=PermitDecision.choices)
+    reasons = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["workforce_not_enrolled", "contribution_arrears", "not_registered"]
+        )
+    )
+    company = CompanySerializer(allow_null=True)
+    workforce = WorkforceSerializer()
+    arrears_months = serializers.IntegerField(allow_null=True)
+    permit_type = serializers.CharField()
+    application_ref = serializers.CharField()
+    checked_at = serializers.DateTimeField()
+    valid_until = serializers.DateTimeField()
+    verification_url = serializers.URLField()
+
+
+class PermitCheckCreateApi(PartnerApi):
+    """Check a company before issuing a permit. Repeating an ``application_ref`` returns
+    the first check (200)."""
+
+    class InputSerializer(serializers.Serializer):
+        nib = serializers.RegexField(r"^[0-9]{13}$", help_text="13 digits")
+        permit_type = serializers.CharField(max_length=100)
+        application_ref = serializers.CharField(max_length=100)
+
+    @extend_schema(
+        operation_id="partner_permit_checks_create",
+        request=InputSerializer,
+        responses={
+            201: PermitCheckOutputSerializer,
+            200: OpenApiResponse(
+                PermitCheckOutputSerializer, description="The first check for this application_ref"
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise InvalidInputError(fields=serializer.errors)
+        data = serializer.validated_data
+        result = services.permit_check_make(
+            api_key=self.api_key,
+            client_ip=BaseThrottle().get_ident(request),
+            nib=data["nib"],
+            permit_type=data["permit_type"],
+            application_ref=data["application_ref"],
+            request_body=data,
+            base_url=settings.PUBLIC_BASE_URL or request.build_absolute_uri("/"),
+        )
+        return Response(result.answer, status=201 if result.created else 200)
+
+
+class PermitCheckDetailApi(PartnerApi):
+    """One of the office's own checks; another office's reference is not found."""
+
+    @extend_schema(
+        operation_id="partner_permit_checks_retrieve", responses=PermitCheckOutputSerializer
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        check = selectors.permit_check_of_partner(partner=self.api_key.partner, reference=reference)
+        return Response(services.PermitCheckResult(check, created=False).answer)
+
+
+class VerifyApi(APIView):
+    """Public: is a permit-check reference printed on a permit genuine? Needs the
+    signature from the verification URL; anything else is not found."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    class OutputSerializer(serializers.Serializer):
+        valid = serializers.BooleanField()
+        reference = serializers.CharField()
+        decision = serializers.ChoiceField(choices=PermitDecision.choices)
+        company_name = serializers.CharField(allow_null=True)
+        checked_at = serializers.DateTimeField()
+        valid_until = serializers.DateTimeField()
+
+    @extend_schema(
+        operation_id="verify_retrieve",
+        parameters=[OpenApiParameter("sig", str, OpenApiParameter.QUERY, required=True)],
+        responses=OutputSerializer,
+    )
+    def get(self, request: Request, reference: str) -> Response:
+        check = selectors.permit_check_verified(
+            reference=reference, sig=request.query_params.get("sig", "")
+        )
+        return Response(
+            self.OutputSerializer(
+                {
+                    "valid": True,
+                    "reference": check.reference,
+                    "decision": check.decision,
+                    "company_name": check.company.name if check.company else None,
+                    "checked_at": check.checked_at,
+                    "valid_until": check.valid_until,
+                }
+            ).data
+        )

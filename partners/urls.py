@@ -1,0 +1,15 @@
+from django.urls import path
+
+from partners import apis
+
+app_name = "partners"
+
+urlpatterns = [
+    path("partner/permit-checks", apis.PermitCheckCreateApi.as_view(), name="permit-checks"),
+    path(
+        "partner/permit-checks/<str:reference>",
+        apis.PermitCheckDetailApi.as_view(),
+        name="permit-check-detail",
+    ),
+    path("verify/<str:reference>", apis.VerifyApi.as_view(), name="verify"),
+]
