@@ -6,13 +6,19 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from agents.admin import BranchScopedAdmin
+from enrollments import coverage, services
 from enrollments.models import (
     ContributionRelief,
     IncomeLevel,
     Occupation,
     Participant,
+    Payment,
+    PaymentLine,
+    PaymentReversal,
     ProgramRate,
     Registration,
+    Sponsor,
+    Sponsorship,
 )
 
 
@@ -64,6 +70,55 @@ class RegistrationInline(admin.StackedInline):
         return False
 
 
+class PaymentLineInline(admin.TabularInline):
+    """The participant's payment history: what each payment covered."""
+
+    model = PaymentLine
+    fk_name = "participant"
+    extra = 0
+    can_delete = False
+    fields = (
+        "paid_at",
+        "channel_ref",
+        "amount",
+        "months",
+        "covered_from",
+        "covered_through",
+        "reversed_at",
+    )
+    readonly_fields = fields
+    ordering = ("-paid_at", "-id")
+    verbose_name_plural = _("payment history")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return super().get_queryset(request).select_related("payment")
+
+    @admin.display(description=_("channel reference"))
+    def channel_ref(self, obj: PaymentLine) -> str:
+        return f"{obj.payment.channel_id}:{obj.payment.channel_ref}"
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class SponsorshipInline(admin.TabularInline):
+    model = Sponsorship
+    fk_name = "participant"
+    extra = 0
+    can_delete = False
+    fields = ("sponsor", "months", "monthly_amount", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdmin):
     list_display = (
@@ -73,6 +128,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
         "branch",
         "regency",
         "status",
+        "paid_through",
         "created_at",
     )
     list_filter = (("branch", admin.RelatedOnlyFieldListFilter), "status", "sex")
@@ -91,16 +147,24 @@ class ParticipantAdmin(ReadOnlyAdmin):
         "occupation",
         "branch",
         "status",
+        "paid_through",
+        "arrears",
+        "activated_at",
+        "status_changed_at",
         "created_at",
         "updated_at",
     )
     readonly_fields = fields
-    inlines = [RegistrationInline]
+    inlines = [RegistrationInline, PaymentLineInline, SponsorshipInline]
     show_full_result_count = False
 
     @admin.display(description=_("NIK"))
     def nik_masked(self, obj: Participant) -> str:
         return obj.nik_masked
+
+    @admin.display(description=_("months in arrears"))
+    def arrears(self, obj: Participant) -> int:
+        return coverage.arrears_months(obj.paid_through, obj.branch.local_today())
 
 
 @admin.register(Registration)
@@ -228,3 +292,165 @@ class ContributionReliefAdmin(EffectiveAdmin):
 class OccupationAdmin(EffectiveAdmin):
     list_display = ("code", "name", "name_en", "effective_from", "effective_to")
     search_fields = ("code", "name", "name_en")
+
+
+@admin.register(PaymentLine)
+class PaymentLineAdmin(ReadOnlyAdmin):
+    """Payments as the branches see them: one row per participant paid for."""
+
+    list_display = (
+        "paid_at",
+        "channel",
+        "channel_ref",
+        "participant",
+        "branch",
+        "amount",
+        "months",
+        "covered_from",
+        "covered_through",
+        "reversed_at",
+    )
+    list_filter = (
+        ("payment__channel", admin.RelatedOnlyFieldListFilter),
+        ("branch", admin.RelatedOnlyFieldListFilter),
+        ("reversed_at", admin.EmptyFieldListFilter),
+    )
+    date_hierarchy = "paid_at"
+    search_fields = (
+        "payment__channel_ref",
+        "participant__participant_number",
+        "registration__payment_code",
+    )
+    list_select_related = ("payment__channel", "participant", "branch")
+    show_full_result_count = False
+    exclude = ("registration",)
+    readonly_fields = (
+        "payment",
+        "participant",
+        "branch",
+        "sponsorship",
+        "amount",
+        "months",
+        "paid_at",
+        "covered_from",
+        "covered_through",
+        "reversed_at",
+    )
+
+    @admin.display(description=_("channel"), ordering="payment__channel__code")
+    def channel(self, obj: PaymentLine) -> str:
+        return obj.payment.channel.code
+
+    @admin.display(description=_("channel reference"), ordering="payment__channel_ref")
+    def channel_ref(self, obj: PaymentLine) -> str:
+        return obj.payment.channel_ref
+
+
+class PaymentLineOfPaymentInline(admin.TabularInline):
+    model = PaymentLine
+    extra = 0
+    can_delete = False
+    fields = ("participant", "amount", "months", "covered_from", "covered_through", "reversed_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+class NoWritesAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Payment)
+class PaymentAdmin(NoWritesAdmin):
+    """Deliveries from the channels (head office): a sponsor payment is one of these
+    with many lines."""
+
+    list_display = ("paid_at", "channel", "channel_ref", "sponsor", "amount", "received_at")
+    list_filter = (
+        ("channel", admin.RelatedOnlyFieldListFilter),
+        ("sponsor", admin.RelatedOnlyFieldListFilter),
+    )
+    date_hierarchy = "paid_at"
+    search_fields = ("channel_ref",)
+    list_select_related = ("channel", "sponsor")
+    show_full_result_count = False
+    exclude = ("request_hash", "response_body")
+    readonly_fields = ("channel", "channel_ref", "sponsor", "amount", "paid_at", "received_at")
+    inlines = [PaymentLineOfPaymentInline]
+
+
+@admin.register(PaymentReversal)
+class PaymentReversalAdmin(NoWritesAdmin):
+    list_display = ("reversed_at", "payment", "reason")
+    date_hierarchy = "reversed_at"
+    search_fields = ("payment__channel_ref",)
+    list_select_related = ("payment",)
+    exclude = ("response_body",)
+    readonly_fields = ("payment", "reason", "reversed_at")
+
+
+class SponsorshipOfSponsorInline(admin.TabularInline):
+    model = Sponsorship
+    fk_name = "sponsor"
+    extra = 0
+    can_delete = False
+    fields = ("participant", "months", "monthly_amount", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Sponsor)
+class SponsorAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "kind", "is_active")
+    list_filter = ("kind", "is_active")
+    search_fields = ("code", "name")
+    inlines = [SponsorshipOfSponsorInline]
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Sponsorship)
+class SponsorshipAdmin(admin.ModelAdmin):
+    """A sponsor takes on a participant for some months; the monthly amount is priced
+    and frozen by the service (no reliefs for APBN/APBD sponsors)."""
+
+    list_display = ("sponsor", "participant", "months", "monthly_amount", "created_at")
+    list_filter = (("sponsor", admin.RelatedOnlyFieldListFilter),)
+    search_fields = ("participant__participant_number", "participant__full_name", "sponsor__name")
+    raw_id_fields = ("participant",)
+    list_select_related = ("sponsor", "participant")
+    fields = ("sponsor", "participant", "months", "monthly_amount")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return (
+            ("sponsor", "participant", "months", "monthly_amount") if obj else ("monthly_amount",)
+        )
+
+    def save_model(self, request: HttpRequest, obj: Sponsorship, form: Any, change: bool) -> None:
+        if change:
+            return
+        created = services.sponsorship_create(
+            sponsor=form.cleaned_data["sponsor"],
+            participant=form.cleaned_data["participant"],
+            months=form.cleaned_data["months"],
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -21,8 +21,16 @@ from agents.apis import AgentApi
 from core.exceptions import InvalidInputError, error_body, validation_fields
 from core.idempotency import checked_key, idempotent_call, request_hash
 from core.pagination import CursorPagination
-from enrollments import pricing, selectors, services
-from enrollments.models import PAYMENT_PERIODS, Participant, Program, Registration, Sex
+from enrollments import coverage, pricing, selectors, services
+from enrollments.models import (
+    PAYMENT_PERIOD_CHOICES,
+    PAYMENT_PERIODS,
+    Participant,
+    Program,
+    Registration,
+    Sex,
+)
+from partners.apis import SignedPartnerApi
 
 WARNING_MESSAGES = {
     "nik_birth_date_mismatch": lambda: _(
@@ -63,7 +71,7 @@ class RegistrationInputSerializer(serializers.Serializer):
     programs = serializers.ListField(
         child=serializers.ChoiceField(choices=Program.choices), min_length=2, max_length=3
     )
-    payment_period_months = serializers.ChoiceField(choices=PAYMENT_PERIODS)
+    payment_period_months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
     consent = ConsentInputSerializer()
     captured_at = serializers.DateTimeField()
     location = LocationInputSerializer(required=False, allow_null=True)
@@ -127,6 +135,8 @@ class RegistrationOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         source="participant.status", choices=Participant.Status.choices
     )
+    paid_through = serializers.DateField(source="participant.paid_through", allow_null=True)
+    arrears_months = serializers.SerializerMethodField()
     participant_number = serializers.CharField(source="participant.participant_number")
     payment_code = serializers.CharField()
     nik_masked = serializers.CharField(source="participant.nik_masked")
@@ -143,6 +153,11 @@ class RegistrationOutputSerializer(serializers.Serializer):
     captured_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_arrears_months(self, registration: Registration) -> int:
+        participant = registration.participant
+        return coverage.arrears_months(participant.paid_through, participant.branch.local_today())
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_programs(self, registration: Registration) -> list[str]:
@@ -414,3 +429,127 @@ def _level_contribution(
 
 class RegistrationListCreateApi(RegistrationListApi, RegistrationCreateApi):
     """One path, two operations (GET lists, POST registers): each stays its own class."""
+
+
+# Payment channels -------------------------------------------------------------------------
+
+
+class PaymentCreateApi(SignedPartnerApi):
+    """A contribution paid at a channel against a payment code; or, with ``sponsor`` and
+    ``lines``, a sponsor paying for many participants at once. Signed with
+    ``X-Signature``. Idempotent on ``channel_ref``: the same body again gets the same
+    answer (200); another body, 409 ``channel_ref_conflict``. A refused payment is
+    stored nowhere but the refused-requests log."""
+
+    class LineSerializer(serializers.Serializer):
+        payment_code = serializers.CharField(max_length=32)
+        amount = serializers.IntegerField(min_value=1)
+        months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
+
+    class InputSerializer(serializers.Serializer):
+        channel_ref = serializers.CharField(max_length=100)
+        payment_code = serializers.CharField(max_length=32, required=False)
+        amount = serializers.IntegerField(min_value=1, required=False)
+        months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES, required=False)
+        sponsor = serializers.SlugField(max_length=40, required=False)
+        lines = serializers.ListField(
+            child=serializers.DictField(), required=False, max_length=1000
+        )
+        paid_at = serializers.DateTimeField()
+
+        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+            single = {"payment_code", "amount", "months"} & set(data)
+            if "sponsor" in data or "lines" in data:
+                if single or not data.get("lines") or "sponsor" not in data:
+                    raise serializers.ValidationError(
+                        _("A sponsor payment has sponsor and lines, and no payment_code.")
+                    )
+                lines = PaymentCreateApi.LineSerializer(data=data["lines"], many=True)
+                if not lines.is_valid():
+                    raise serializers.ValidationError({"lines": lines.errors})
+                data["lines"] = lines.validated_data
+            elif single != {"payment_code", "amount", "months"}:
+                raise serializers.ValidationError(_("Send payment_code, amount and months."))
+            return data
+
+    class OutputSerializer(serializers.Serializer):
+        channel_ref = serializers.CharField()
+        participant_number = serializers.CharField()
+        status = serializers.ChoiceField(choices=Participant.Status.choices)
+        paid_through = serializers.DateField()
+        covered_from = serializers.DateField()
+        covered_through = serializers.DateField()
+
+    @extend_schema(
+        operation_id="partner_payments_create",
+        request=InputSerializer,
+        parameters=[
+            OpenApiParameter(
+                "X-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description='t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+            )
+        ],
+        responses={
+            201: OutputSerializer,
+            200: OpenApiResponse(
+                OutputSerializer, description="The same channel_ref and body again"
+            ),
+            409: OpenApiResponse(description="channel_ref_conflict"),
+            422: OpenApiResponse(
+                description="amount_mismatch, unknown_payment_code or not_sponsored"
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise InvalidInputError(fields=serializer.errors)
+        data = serializer.validated_data
+        if "lines" in data:
+            lines = [
+                services.PaymentLineInput(line["payment_code"], line["amount"], int(line["months"]))
+                for line in data["lines"]
+            ]
+        else:
+            lines = [
+                services.PaymentLineInput(data["payment_code"], data["amount"], int(data["months"]))
+            ]
+        answer = services.payment_receive(
+            channel=self.api_key.partner,
+            channel_ref=data["channel_ref"],
+            lines=lines,
+            paid_at=data["paid_at"],
+            request_hash=hashlib.sha256(self.raw_body).hexdigest(),
+            sponsor_code=data.get("sponsor"),
+        )
+        return Response(answer.body, status=201 if answer.created else 200)
+
+
+class PaymentReversalApi(SignedPartnerApi):
+    """The channel takes back one of its own payments (refund, chargeback). Idempotent."""
+
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+    @extend_schema(
+        operation_id="partner_payments_reversal",
+        request=InputSerializer,
+        parameters=[OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, required=True)],
+        responses={
+            201: OpenApiResponse(description="Reversed"),
+            200: OpenApiResponse(description="Already reversed"),
+        },
+    )
+    def post(self, request: Request, channel_ref: str) -> Response:
+        serializer = self.InputSerializer(data=request.data or {})
+        if not serializer.is_valid():
+            raise InvalidInputError(fields=serializer.errors)
+        answer = services.payment_reverse(
+            channel=self.api_key.partner,
+            channel_ref=channel_ref,
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(answer.body, status=201 if answer.created else 200)

@@ -1,5 +1,7 @@
 """Demo participants: a few hundred registrations across the demo agents, captured over
-the last four months, through the same service the app uses. Deterministic (a seeded
+the last ten months, and their payments, through the same services the app and the
+channels use: some participants active, some lapsed to non-active, some still awaiting
+their first payment, and ten funded by a sponsor. Deterministic (a seeded
 generator, client_uuids derived from the item number), so a second run finds every
 item a duplicate and writes nothing.
 
@@ -7,6 +9,7 @@ The income levels above Rp1,000,000 and the 2020 relief are illustrative: the of
 BPU table (PP 44/2015 Lampiran II) is entered by head office in the admin."""
 
 import datetime
+import hashlib
 import random
 import uuid
 from decimal import Decimal
@@ -14,10 +17,19 @@ from decimal import Decimal
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
+from core.dates import add_months
 from core.demo import DemoContext
 from core.services import model_ensure
 from enrollments import services
-from enrollments.models import ContributionRelief, IncomeLevel, Occupation, Registration
+from enrollments.models import (
+    ContributionRelief,
+    IncomeLevel,
+    Occupation,
+    Registration,
+    Sponsor,
+    Sponsorship,
+)
+from partners.models import Partner
 
 NAMESPACE = uuid.UUID("6f1d3c2e-5b7a-4e0f-9a61-2c8d4b7e1f30")
 PER_AGENT = {"KDI": 40, "MDO": 25, "AMB": 20, "PLK": 20, "KPG": 20}
@@ -69,7 +81,7 @@ def _item(
     district = 11 + number % 40
     nik = f"{agent.branch.regency_id}{district:02d}{day:02d}{birth:%m%y}{number + 1:04d}"
     captured = timezone.now() - datetime.timedelta(
-        days=rng.randint(0, 120), minutes=rng.randint(0, 600)
+        days=rng.randint(0, 300), minutes=rng.randint(0, 600)
     )
     return services.RegistrationInput(
         client_uuid=uuid.uuid5(NAMESPACE, f"demo-registration-{number}"),
@@ -110,3 +122,98 @@ def seed(context: DemoContext) -> None:
         )
         created += sum(1 for result in results if result.outcome == services.Outcome.CREATED)
     context.note(f"{number} registrations ({created} new)")
+    _seed_payments(context)
+
+
+def _pay(
+    channel: Partner, ref: str, registration: Registration, months: int, paid_at: datetime.datetime
+) -> bool:
+    answer = services.payment_receive(
+        channel=channel,
+        channel_ref=ref,
+        lines=[
+            services.PaymentLineInput(
+                registration.payment_code, registration.monthly_total * months, months
+            )
+        ],
+        paid_at=paid_at,
+        request_hash=hashlib.sha256(
+            f"{ref}:{registration.payment_code}:{months}".encode()
+        ).hexdigest(),
+    )
+    return answer.created
+
+
+def _seed_payments(context: DemoContext) -> None:
+    channel = Partner.objects.get(code="BANK-DEMO")
+    now = timezone.now()
+    made = 0
+    registrations = (
+        Registration.objects.filter(
+            client_uuid__in=[uuid.uuid5(NAMESPACE, f"demo-registration-{n}") for n in range(1000)]
+        )
+        .select_related("participant__branch")
+        .order_by("id")
+    )
+    sponsored: list[Registration] = []
+    for registration in registrations:
+        rng = random.Random(registration.client_uuid.int)  # noqa: S311 (demo data)
+        plan = rng.random()
+        if plan < 0.2:
+            if registration.branch.code == "KDI" and len(sponsored) < 10:
+                sponsored.append(registration)
+            continue  # awaiting the first payment
+        paid_at = min(registration.captured_at + datetime.timedelta(days=rng.randint(0, 5)), now)
+        if plan < 0.35:
+            made += _pay(
+                channel, f"DEMO-{registration.client_uuid.hex[:12]}-1", registration, 1, paid_at
+            )
+            continue  # paid once, then stopped: lapses after three months
+        months, round_ = registration.payment_period_months, 1
+        while paid_at <= now:
+            made += _pay(
+                channel,
+                f"DEMO-{registration.client_uuid.hex[:12]}-{round_}",
+                registration,
+                months,
+                paid_at,
+            )
+            paid_at = datetime.datetime.combine(
+                add_months(paid_at.date(), months), paid_at.timetz()
+            ) - datetime.timedelta(days=rng.randint(0, 10))
+            round_ += 1
+
+    sponsor, _ = model_ensure(
+        model=Sponsor,
+        lookup={"code": "baznas-kendari"},
+        data={"name": "BAZNAS Kota Kendari", "kind": Sponsor.Kind.BAZNAS},
+    )
+    for registration in sponsored:
+        if not Sponsorship.objects.filter(
+            sponsor=sponsor, participant=registration.participant
+        ).exists():
+            services.sponsorship_create(
+                sponsor=sponsor, participant=registration.participant, months=3
+            )
+    if sponsored:
+        amounts = {
+            s.participant_id: s.monthly_amount for s in Sponsorship.objects.filter(sponsor=sponsor)
+        }
+        lines = [
+            services.PaymentLineInput(r.payment_code, amounts[r.participant_id] * 3, 3)
+            for r in sponsored
+        ]
+        answer = services.payment_receive(
+            channel=channel,
+            channel_ref="DEMO-SPONSOR-BAZNAS-1",
+            lines=lines,
+            paid_at=now - datetime.timedelta(days=20),
+            request_hash=hashlib.sha256(repr(lines).encode()).hexdigest(),
+            sponsor_code=sponsor.code,
+        )
+        made += answer.created
+    refreshed = services.participant_statuses_refresh()
+    context.note(
+        f"{made} new payments (one sponsor payment for {len(sponsored)} participants); "
+        f"{refreshed.lapsed} participants lapsed to non-active"
+    )

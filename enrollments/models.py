@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, Branch
 from core.models import NikHolder, Regency, TimeStampedModel
+from partners.models import Partner
 
 
 class EffectiveQuerySet(models.QuerySet):
@@ -74,6 +75,7 @@ class Program(models.TextChoices):
 
 MANDATORY_PROGRAMS = frozenset({Program.JKK, Program.JKM})
 PAYMENT_PERIODS = (1, 3, 6, 12)
+PAYMENT_PERIOD_CHOICES = [(months, str(months)) for months in PAYMENT_PERIODS]
 
 
 class IncomeLevel(Effective):
@@ -237,6 +239,16 @@ class Participant(NikHolder, TimeStampedModel):
         choices=ParticipantStatus.choices,
         default=ParticipantStatus.AWAITING_PAYMENT,
     )
+    paid_through = models.DateField(
+        _("paid through"),
+        null=True,
+        blank=True,
+        help_text=_("Last day of the last month covered by the payments received."),
+    )
+    activated_at = models.DateTimeField(
+        _("first paid at"), null=True, blank=True, help_text=_("When the first payment was made.")
+    )
+    status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -252,7 +264,10 @@ class Participant(NikHolder, TimeStampedModel):
                 condition=models.Q(sex__in=Sex.values), name="participant_sex_known"
             ),
         ]
-        indexes = [models.Index(fields=["branch", "status"], name="participant_branch_status")]
+        indexes = [
+            models.Index(fields=["branch", "status"], name="participant_branch_status"),
+            models.Index(fields=["status", "paid_through"], name="participant_status_paid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.participant_number} {self.full_name}"
@@ -352,3 +367,184 @@ class Registration(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.client_uuid}"
+
+
+class SponsorKind(models.TextChoices):
+    CSR_COMPANY = "csr_company", _("Company CSR")
+    BUMN = "bumn", _("State-owned enterprise (BUMN/BUMD)")
+    BAZNAS = "baznas", _("BAZNAS")
+    INDIVIDUAL = "individual", _("Individual")
+    REGIONAL_BUDGET = "apbd", _("Regional budget (APBD)")
+    STATE_BUDGET = "apbn", _("State budget (APBN)")
+
+
+BUDGET_SPONSOR_KINDS = frozenset({SponsorKind.REGIONAL_BUDGET, SponsorKind.STATE_BUDGET})
+
+
+class Sponsor(TimeStampedModel):
+    """GN Lingkaran: someone who pays named workers' contributions for a while."""
+
+    Kind = SponsorKind
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=SponsorKind.choices)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("sponsor")
+        verbose_name_plural = _("sponsors")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_budget(self) -> bool:
+        return self.kind in BUDGET_SPONSOR_KINDS
+
+
+class Sponsorship(TimeStampedModel):
+    """A sponsor funds one participant for a number of months, at a monthly amount
+    frozen when the sponsorship is made: budget-funded (APBN/APBD) participants are
+    priced without reliefs."""
+
+    sponsor = models.ForeignKey(
+        Sponsor, on_delete=models.PROTECT, related_name="sponsorships", verbose_name=_("sponsor")
+    )
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="sponsorships",
+        verbose_name=_("participant"),
+    )
+    months = models.PositiveSmallIntegerField(_("months funded"))
+    monthly_amount = models.PositiveIntegerField(_("monthly amount (Rp)"))
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("sponsorship")
+        verbose_name_plural = _("sponsorships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sponsor", "participant"], name="sponsorship_one_per_participant"
+            ),
+            models.CheckConstraint(condition=models.Q(months__gte=1), name="sponsorship_months"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sponsor_id} -> {self.participant_id}"
+
+
+class Payment(models.Model):
+    """One delivery from a payment channel, unique by the channel's reference. It pays
+    one participant, or (a sponsor payment) many, one line each."""
+
+    channel = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="payments", verbose_name=_("channel")
+    )
+    channel_ref = models.CharField(_("channel reference"), max_length=100)
+    sponsor = models.ForeignKey(
+        Sponsor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payments",
+        verbose_name=_("sponsor"),
+    )
+    amount = models.PositiveBigIntegerField(_("amount (Rp)"))
+    paid_at = models.DateTimeField(_("paid at"))
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    request_hash = models.CharField(_("request hash"), max_length=64)
+    response_body = models.TextField(_("answer"))
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "channel_ref"], name="payment_channel_ref_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.channel_ref}"
+
+
+class PaymentLine(models.Model):
+    """What one payment did for one participant: the months it covers."""
+
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="lines", verbose_name=_("payment")
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.PROTECT,
+        related_name="payment_lines",
+        verbose_name=_("registration"),
+    )
+    participant = models.ForeignKey(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="payment_lines",
+        verbose_name=_("participant"),
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="payment_lines", verbose_name=_("branch")
+    )
+    sponsorship = models.ForeignKey(
+        Sponsorship,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payment_lines",
+        verbose_name=_("sponsorship"),
+    )
+    amount = models.PositiveBigIntegerField(_("amount (Rp)"))
+    months = models.PositiveSmallIntegerField(_("months"))
+    paid_at = models.DateTimeField(_("paid at"))
+    covered_from = models.DateField(_("covers from"))
+    covered_through = models.DateField(_("covers through"))
+    reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-paid_at", "-id"]
+        verbose_name = _("payment line")
+        verbose_name_plural = _("payment lines")
+        indexes = [
+            models.Index(fields=["participant", "paid_at"], name="payment_line_participant"),
+            models.Index(fields=["branch", "paid_at"], name="payment_line_branch_paid"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(months__in=PAYMENT_PERIODS), name="payment_line_months_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(covered_through__gte=models.F("covered_from")),
+                name="payment_line_coverage_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}/{self.participant_id}"
+
+
+class PaymentReversal(models.Model):
+    """A channel took a payment back (refund, chargeback). At most one per payment."""
+
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, related_name="reversal", verbose_name=_("payment")
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    reversed_at = models.DateTimeField(_("reversed at"), auto_now_add=True)
+    response_body = models.TextField(_("answer"))
+
+    class Meta:
+        ordering = ["-reversed_at"]
+        verbose_name = _("payment reversal")
+        verbose_name_plural = _("payment reversals")
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 
 from agents.selectors import scoped
 from core.exceptions import NotFoundError
@@ -17,6 +18,7 @@ from enrollments.models import (
     IncomeLevel,
     Occupation,
     Participant,
+    PaymentLine,
     ProgramRate,
     Registration,
 )
@@ -112,7 +114,7 @@ def registrations_of_agent(
     *, agent: Agent, status: str | None = None, updated_since: datetime.datetime | None = None
 ) -> QuerySet[Registration]:
     registrations = Registration.objects.filter(agent=agent).select_related(
-        "participant", "participant__occupation"
+        "participant", "participant__occupation", "participant__branch"
     )
     if status:
         registrations = registrations.filter(participant__status=status)
@@ -128,7 +130,7 @@ def registration_of_agent(*, agent: Agent, registration_id: int) -> Registration
     """Someone else's registration is not found, never forbidden."""
     registration = (
         Registration.objects.filter(agent=agent, pk=registration_id)
-        .select_related("participant", "participant__occupation")
+        .select_related("participant", "participant__occupation", "participant__branch")
         .first()
     )
     if registration is None:
@@ -142,3 +144,40 @@ def participants_visible_to(user: User | AnonymousUser) -> QuerySet[Participant]
 
 def registrations_visible_to(user: User | AnonymousUser) -> QuerySet[Registration]:
     return scoped(Registration.objects.all(), user, branch_path="branch")
+
+
+def _month_bounds(
+    period: str, zone: zoneinfo.ZoneInfo
+) -> tuple[datetime.datetime, datetime.datetime]:
+    year, month = (int(part) for part in period.split("-"))
+    start = datetime.datetime(year, month, 1, tzinfo=zone)
+    following = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
+    return start, following
+
+
+def agent_month_figures(*, agent: Agent, period: str) -> dict[str, int]:
+    """An agent's month in their branch's calendar: workers registered, workers whose
+    first payment came in, and contributions received from their recruits (reversed
+    payments excluded). Three aggregate queries."""
+    start, end = _month_bounds(period, agent.branch.zone)
+    registrations = Registration.objects.filter(
+        agent=agent, created_at__gte=start, created_at__lt=end
+    ).count()
+    activations = Participant.objects.filter(
+        registration__agent=agent, activated_at__gte=start, activated_at__lt=end
+    ).count()
+    contributions = (
+        PaymentLine.objects.filter(
+            registration__agent=agent, paid_at__gte=start, paid_at__lt=end, reversed_at__isnull=True
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+    return {
+        "registrations": registrations,
+        "activations": activations,
+        "contributions": int(contributions),
+    }
+
+
+def payment_lines_visible_to(user: User | AnonymousUser) -> QuerySet[PaymentLine]:
+    return scoped(PaymentLine.objects.all(), user, branch_path="branch")

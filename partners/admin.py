@@ -26,6 +26,7 @@ from partners.models import (
     PartnerKind,
     PartnerSigningSecret,
     PermitCheck,
+    RefusedRequest,
 )
 
 
@@ -361,3 +362,43 @@ class PermitCheckAdmin(admin.ModelAdmin):
                 ]
             )
         return response
+
+
+@admin.register(RefusedRequest)
+class RefusedRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "received_at",
+        "partner",
+        "key_prefix",
+        "method",
+        "path",
+        "status",
+        "code",
+        "client_ip",
+    )
+    list_filter = ("code", "status", ("partner", admin.RelatedOnlyFieldListFilter))
+    date_hierarchy = "received_at"
+    search_fields = ("path", "key_prefix", "client_ip")
+    list_select_related = ("partner",)
+    show_full_result_count = False
+    readonly_fields = (
+        "received_at",
+        "partner",
+        "key_prefix",
+        "method",
+        "path",
+        "status",
+        "code",
+        "client_ip",
+        "body",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -12,11 +14,12 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from core.exceptions import InvalidInputError
+from core.exceptions import InvalidInputError, PermissionDeniedError
 from partners import selectors, services
 from partners.authentication import ApiKeyAuthentication, api_key_of
-from partners.models import PartnerApiKey, PermitDecision
+from partners.models import PartnerApiKey, PartnerKind, PermitDecision
 from partners.permissions import IsPartner, PartnerKeyThrottle
+from partners.signatures import signature_verify
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
@@ -44,6 +47,47 @@ class PartnerApi(APIView):
         key = api_key_of(self.request)
         assert key is not None  # IsPartner has run  # noqa: S101
         return key
+
+
+class SignedPartnerApi(PartnerApi):
+    """Base of the payment channels' endpoints: an API key of a payment channel **and**
+    an ``X-Signature`` over the raw body with one of its live signing secrets. Every
+    refusal is recorded in the refused-requests log, and only there."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # The raw bytes, before DRF's parser consumes the stream: the signature covers
+        # exactly what was sent.
+        self.raw_body: bytes = request._request.body
+        super().initial(request, *args, **kwargs)
+        partner = self.api_key.partner
+        if partner.kind != PartnerKind.PAYMENT_CHANNEL:
+            raise PermissionDeniedError(_("Only payment channels report payments."))
+        signature_verify(
+            header=request.headers.get("X-Signature"),
+            body=self.raw_body,
+            secrets=services.signing_secrets_live(partner=partner),
+            now=time.time(),
+            tolerance=settings.SIGNATURE_TOLERANCE_SECONDS,
+        )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)
+        key = api_key_of(self.request)
+        header = self.request.headers.get("Authorization", "")
+        prefix = header.partition(" ")[2].partition(".")[0] if header.startswith("Api-Key") else ""
+        services.refused_request_record(
+            partner=key.partner if key else None,
+            key_prefix=key.prefix if key else prefix,
+            method=self.request.method or "",
+            path=self.request.path,
+            status_code=response.status_code,
+            code=str((response.data or {}).get("code", ""))
+            if isinstance(response.data, dict)
+            else "",
+            client_ip=BaseThrottle().get_ident(self.request),
+            body=getattr(self, "raw_body", b""),
+        )
+        return response
 
 
 class PermitCheckOutputSerializer(serializers.Serializer):

@@ -64,3 +64,9 @@ def seed(context: DemoContext) -> None:
     if not PartnerApiKey.objects.filter(partner=ptsp).exists():
         _key, raw = services.partner_key_create(partner=ptsp, label="demo")
         context.note(f"API key of PTSP-7471 (shown once): Api-Key {raw}")
+    bank = Partner.objects.get(code="BANK-DEMO")
+    if not PartnerApiKey.objects.filter(partner=bank).exists():
+        _key, raw = services.partner_key_create(partner=bank, label="demo")
+        _secret, secret = services.signing_secret_create(partner=bank, label="demo")
+        context.note(f"API key of BANK-DEMO (shown once): Api-Key {raw}")
+        context.note(f"signing secret of BANK-DEMO (shown once): {secret}")

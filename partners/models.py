@@ -217,3 +217,34 @@ class PermitCheck(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class RefusedRequest(models.Model):
+    """A partner request that was refused (bad key, bad signature, wrong amount, unknown
+    code, ...). The only trace a refused payment leaves: for support and for spotting
+    a misconfigured or hostile client."""
+
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refused_requests",
+        verbose_name=_("partner"),
+    )
+    key_prefix = models.CharField(_("key prefix"), max_length=16, blank=True)
+    method = models.CharField(_("method"), max_length=10)
+    path = models.CharField(_("path"), max_length=300)
+    status = models.PositiveSmallIntegerField(_("status"))
+    code = models.CharField(_("code"), max_length=50)
+    client_ip = models.GenericIPAddressField(_("client IP"), null=True, blank=True)
+    body = models.TextField(_("body (first 8 KiB)"), blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("refused request")
+        verbose_name_plural = _("refused requests")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.path}"

@@ -33,6 +33,7 @@ from partners.models import (
     PartnerKind,
     PartnerSigningSecret,
     PermitCheck,
+    RefusedRequest,
 )
 
 if TYPE_CHECKING:
@@ -418,3 +419,32 @@ def _companies_write(
         )
         if progress is not None:
             progress(min(start + IMPORT_CHUNK, len(valid)), len(valid))
+
+
+# Refused requests ----------------------------------------------------------------------
+
+REFUSED_BODY_LIMIT = 8192
+
+
+def refused_request_record(
+    *,
+    partner: Partner | None,
+    key_prefix: str,
+    method: str,
+    path: str,
+    status_code: int,
+    code: str,
+    client_ip: str | None,
+    body: bytes,
+) -> None:
+    """Written outside the refused request's transaction, so it survives the rollback."""
+    RefusedRequest.objects.create(
+        partner=partner,
+        key_prefix=key_prefix[:16],
+        method=method[:10],
+        path=path[:300],
+        status=status_code,
+        code=code[:50],
+        client_ip=client_ip,
+        body=body[:REFUSED_BODY_LIMIT].decode("utf-8", errors="replace"),
+    )

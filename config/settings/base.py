@@ -186,7 +186,7 @@ AUTH_THROTTLE_IP = (
 # Higher apps contribute the agent's month figures (registrations, activations,
 # contributions, fee) to GET /api/v1/agent/me without the agents app importing them:
 # dotted paths to callables (agent, period) -> dict of figures.
-AGENT_FIGURES_PROVIDERS: list[str] = []
+AGENT_FIGURES_PROVIDERS: list[str] = ["enrollments.selectors.agent_month_figures"]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Perisai API",
@@ -204,6 +204,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"PaymentPeriodEnum": "enrollments.models.PAYMENT_PERIOD_CHOICES"},
 }
 
 # Celery ---------------------------------------------------------------------------
@@ -241,6 +242,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-idempotency-keys": {
         "task": "core.purge_idempotency_keys",
         "schedule": crontab(hour=2, minute=15),
+    },
+    # 00:30 WIB is past midnight in every Indonesian zone: WITA and WIT days turn first.
+    "refresh-participant-statuses": {
+        "task": "enrollments.refresh_participant_statuses",
+        "schedule": crontab(hour=0, minute=30),
     },
 }
 

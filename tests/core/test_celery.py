@@ -63,6 +63,7 @@ def test_celery_is_configured_for_json_and_late_acknowledgement():
     assert app.conf.worker_prefetch_multiplier == 1
     visibility = app.conf.broker_transport_options["visibility_timeout"]
     assert visibility > app.conf.task_time_limit
+    app.loader.import_default_modules()  # what a worker does at start: autodiscovery
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert scheduled <= set(app.tasks.keys())
 

@@ -291,7 +291,7 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult:
 def _existing_uuid_result(client_uuid: uuid.UUID, agent: Agent) -> ItemResult:
     existing = (
         Registration.objects.filter(client_uuid=client_uuid)
-        .select_related("participant", "participant__occupation")
+        .select_related("participant", "participant__occupation", "participant__branch")
         .first()
     )
     if existing is not None and existing.agent_id == agent.pk:
@@ -343,7 +343,7 @@ def registrations_register(
         registration.client_uuid: registration
         for registration in Registration.objects.filter(
             client_uuid__in=[entry.item.client_uuid for entry in prepared]
-        ).select_related("participant", "participant__occupation")
+        ).select_related("participant", "participant__occupation", "participant__branch")
     }
     digests = {entry.participant.nik_digest for entry in prepared}
     taken_niks = set(

@@ -1,0 +1,386 @@
+import datetime
+import json
+import threading
+import time
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from enrollments.models import (
+    ContributionRelief,
+    Participant,
+    Payment,
+    PaymentLine,
+    Registration,
+    Sponsor,
+)
+from enrollments.services import sponsorship_create
+from partners import services as partner_services
+from partners.models import Partner, PartnerKind, RefusedRequest
+from partners.signatures import signature_header
+from tests.enrollments.conftest import EXAMPLE, REGISTRATIONS, agent_client, body, post
+
+pytestmark = pytest.mark.django_db
+
+PAYMENTS = "/api/v1/partner/payments"
+
+
+class Channel:
+    """A payment channel as the bank's integration sees it: a key and a secret."""
+
+    def __init__(self, code: str = "BANK-DEMO") -> None:
+        self.partner = Partner.objects.create(
+            code=code, name=code, kind=PartnerKind.PAYMENT_CHANNEL
+        )
+        self.key = partner_services.partner_key_create(partner=self.partner)[1]
+        self.secret = partner_services.signing_secret_create(partner=self.partner)[1]
+
+    def post(
+        self,
+        path: str,
+        payload: dict,
+        *,
+        secret: str | None = None,
+        t: int | None = None,
+        signature: str | None = None,
+        **extra,
+    ):
+        raw = json.dumps(payload).encode()
+        header = (
+            signature
+            if signature is not None
+            else signature_header(
+                secret or self.secret, t if t is not None else int(time.time()), raw
+            )
+        )
+        client = APIClient()
+        return client.post(
+            path,
+            data=raw,
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Api-Key {self.key}",
+            HTTP_X_SIGNATURE=header,
+            **extra,
+        )
+
+    def pay(
+        self,
+        code: str,
+        amount: int,
+        months: int,
+        *,
+        ref: str | None = None,
+        paid_at: str = "2026-11-21T10:00:00+08:00",
+        **extra,
+    ):
+        payload = {
+            "channel_ref": ref or f"REF-{uuid.uuid4().hex[:10]}",
+            "payment_code": code,
+            "amount": amount,
+            "months": months,
+            "paid_at": paid_at,
+        }
+        return self.post(PAYMENTS, payload, **extra)
+
+    def reverse(self, ref: str, **extra):
+        return self.post(f"{PAYMENTS}/{ref}/reversal", {"reason": "chargeback"}, **extra)
+
+
+@pytest.fixture
+def channel(db):
+    return Channel()
+
+
+@pytest.fixture
+def registered(client_a):
+    return post(client_a, EXAMPLE).json()  # Rp36,800 a month, Kendari (WITA)
+
+
+def stored_nothing(before_lines: int = 0) -> bool:
+    return Payment.objects.count() == 0 and PaymentLine.objects.count() == before_lines
+
+
+def test_a_payment_activates_the_worker_and_sets_paid_through(channel, registered, client_a):
+    response = channel.pay(registered["payment_code"], 110_400, 3, ref="BNI-000123")
+    assert response.status_code == 201, response.json()
+    assert response.json() == {
+        "channel_ref": "BNI-000123",
+        "participant_number": registered["participant_number"],
+        "status": "active",
+        "paid_through": "2027-01-31",
+        "covered_from": "2026-11-01",
+        "covered_through": "2027-01-31",
+    }
+    seen = client_a.get(f"{REGISTRATIONS}/{registered['id']}").json()
+    assert (seen["status"], seen["paid_through"], seen["arrears_months"]) == (
+        "active",
+        "2027-01-31",
+        0,
+    )
+
+
+def test_the_same_ref_and_body_replays_and_another_body_conflicts(channel, registered):
+    first = channel.pay(registered["payment_code"], 110_400, 3, ref="BNI-1")
+    again = channel.pay(registered["payment_code"], 110_400, 3, ref="BNI-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    other = channel.pay(
+        registered["payment_code"], 36_800, 1, ref="BNI-1", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert other.status_code == 409
+    assert other.json()["code"] == "channel_ref_conflict"
+    assert PaymentLine.objects.count() == 1
+
+
+def test_a_prepayment_extends_existing_coverage(channel, registered):
+    channel.pay(registered["payment_code"], 110_400, 3)
+    second = channel.pay(
+        registered["payment_code"], 36_800 * 6, 6, paid_at="2026-11-21T12:00:00+08:00"
+    )
+    assert second.json()["paid_through"] == "2027-07-31"
+    assert second.json()["covered_from"] == "2027-02-01"
+
+
+@pytest.mark.parametrize(
+    ("change", "status", "code"),
+    [
+        ({"amount": 110_000}, 422, "amount_mismatch"),
+        ({"months": 2}, 400, "validation_error"),
+        ({"payment_code": "12345678901234"}, 422, "unknown_payment_code"),
+        ({"payment_code": "nonsense"}, 422, "unknown_payment_code"),
+    ],
+)
+def test_refused_payments_are_stored_nowhere_but_the_refusal_log(
+    channel, registered, change, status, code
+):
+    payload = {"payment_code": registered["payment_code"], "amount": 110_400, "months": 3} | change
+    response = channel.pay(payload["payment_code"], payload["amount"], payload["months"])
+    assert response.status_code == status
+    assert response.json()["code"] == code
+    assert stored_nothing()
+    assert Participant.objects.get().status == "awaiting_payment"
+    refused = RefusedRequest.objects.get()
+    assert (refused.code, refused.status, refused.partner) == (code, status, channel.partner)
+
+
+def test_an_unknown_code_is_refused(channel, registered):
+    unknown = "10000000000001"
+    response = channel.pay(unknown, 36_800, 1)
+    assert response.json()["code"] == "unknown_payment_code"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "code"),
+    [
+        ({"secret": "not-the-secret"}, "bad_signature"),
+        ({"signature": ""}, "bad_signature"),
+        ({"signature": "t=1,v1=abc"}, "stale_signature"),
+        ({"t": int(time.time()) - 301}, "stale_signature"),
+        ({"t": int(time.time()) + 400}, "stale_signature"),
+    ],
+)
+def test_bad_and_stale_signatures_are_401(channel, registered, kwargs, code):
+    response = channel.pay(registered["payment_code"], 110_400, 3, **kwargs)
+    assert response.status_code == 401
+    assert response.json()["code"] == code
+    assert stored_nothing()
+    assert RefusedRequest.objects.get().code == code
+
+
+def test_a_tampered_body_fails_the_signature(channel, registered):
+    payload = {
+        "channel_ref": "X",
+        "payment_code": registered["payment_code"],
+        "amount": 110_400,
+        "months": 3,
+        "paid_at": "2026-11-21T10:00:00+08:00",
+    }
+    header = signature_header(channel.secret, int(time.time()), json.dumps(payload).encode())
+    payload.update(amount=36_800, months=1)  # what a man in the middle would change
+    assert channel.post(PAYMENTS, payload, signature=header).json()["code"] == "bad_signature"
+
+
+def test_a_rotated_signing_secret_is_accepted_until_revoked(channel, registered):
+    record, new_secret = partner_services.signing_secret_create(partner=channel.partner)
+    assert channel.pay(registered["payment_code"], 36_800, 1, secret=new_secret).status_code == 201
+    assert channel.pay(registered["payment_code"], 36_800, 1).status_code == 201
+    partner_services.signing_secret_revoke(secret=record)
+    assert channel.pay(registered["payment_code"], 36_800, 1, secret=new_secret).status_code == 401
+
+
+def test_a_key_of_a_permit_office_is_403(registered, channel):
+    office = Partner.objects.create(code="PTSP-1", name="PTSP", kind=PartnerKind.PTSP)
+    channel.key = partner_services.partner_key_create(partner=office)[1]
+    response = channel.pay(registered["payment_code"], 110_400, 3)
+    assert response.status_code == 403
+    assert stored_nothing()
+
+
+def test_no_key_is_401(registered):
+    response = APIClient().post(PAYMENTS, {}, format="json")
+    assert response.status_code == 401
+    assert RefusedRequest.objects.get().status == 401
+
+
+def test_agent_me_counts_activations_and_contributions(channel, registered, agent_a):
+    channel.pay(registered["payment_code"], 110_400, 3, paid_at=timezone.now().isoformat())
+    month = agent_client(agent_a).get("/api/v1/agent/me").json()["month"]
+    assert (month["registrations"], month["activations"], month["contributions"]) == (1, 1, 110_400)
+
+
+def test_a_reversal_moves_paid_through_back_and_is_idempotent(channel, registered, client_a):
+    channel.pay(registered["payment_code"], 110_400, 3, ref="R-1")
+    channel.pay(
+        registered["payment_code"], 36_800, 1, ref="R-2", paid_at="2026-11-21T12:00:00+08:00"
+    )
+    assert Participant.objects.get().paid_through == datetime.date(2027, 2, 28)
+
+    first = channel.reverse("R-1")
+    assert first.status_code == 201
+    assert first.json()["participants"][0]["paid_through"] == "2026-11-30"  # R-2 alone now
+    again = channel.reverse("R-1")
+    assert again.status_code == 200
+    assert again.json() == first.json()
+
+    channel.reverse("R-2")
+    participant = Participant.objects.get()
+    assert (participant.status, participant.paid_through, participant.activated_at) == (
+        "awaiting_payment",
+        None,
+        None,
+    )
+    seen = client_a.get(f"{REGISTRATIONS}/{registered['id']}").json()
+    assert seen["status"] == "awaiting_payment"
+
+
+def test_a_reversal_of_someone_elses_or_an_unknown_payment_is_404(channel, registered):
+    channel.pay(registered["payment_code"], 110_400, 3, ref="MINE")
+    other = Channel("BANK-OTHER")
+    assert other.reverse("MINE").status_code == 404
+    assert channel.reverse("NEVER-SENT").status_code == 404
+    assert PaymentLine.objects.get().reversed_at is None
+
+
+# Sponsors ------------------------------------------------------------------------------
+
+
+def test_a_sponsor_pays_for_many_participants_in_one_request(channel, client_a):
+    registrations = [post(client_a, body(n)).json() for n in (1, 2, 3)]
+    sponsor = Sponsor.objects.create(code="baznas", name="BAZNAS", kind=Sponsor.Kind.BAZNAS)
+    for registration in registrations:
+        sponsorship_create(
+            sponsor=sponsor,
+            participant=Participant.objects.get(registration__id=registration["id"]),
+            months=6,
+        )
+    lines = [
+        {"payment_code": r["payment_code"], "amount": 16_800 * 3, "months": 3}
+        for r in registrations
+    ]
+    payload = {
+        "channel_ref": "SP-1",
+        "sponsor": "baznas",
+        "lines": lines,
+        "paid_at": "2026-11-21T10:00:00+08:00",
+    }
+    response = channel.post(PAYMENTS, payload)
+    assert response.status_code == 201, response.json()
+    assert [line["paid_through"] for line in response.json()["lines"]] == ["2027-01-31"] * 3
+    assert Payment.objects.get().lines.count() == 3
+    assert set(Participant.objects.values_list("status", flat=True)) == {"active"}
+
+    beyond = {
+        **payload,
+        "channel_ref": "SP-2",
+        "lines": [{**lines[0], "amount": 16_800 * 6, "months": 6}],
+    }
+    assert channel.post(PAYMENTS, beyond).json()["code"] == "not_sponsored"  # 3 + 6 > 6 funded
+
+
+def test_a_sponsor_cannot_pay_for_someone_it_does_not_fund(channel, client_a):
+    registration = post(client_a, body(1)).json()
+    Sponsor.objects.create(code="csr", name="CSR", kind=Sponsor.Kind.CSR_COMPANY)
+    payload = {
+        "channel_ref": "SP-1",
+        "sponsor": "csr",
+        "paid_at": "2026-11-21T10:00:00+08:00",
+        "lines": [{"payment_code": registration["payment_code"], "amount": 16_800, "months": 1}],
+    }
+    response = channel.post(PAYMENTS, payload)
+    assert response.status_code == 422
+    assert stored_nothing()
+
+
+def test_budget_funded_participants_are_priced_without_reliefs(client_a, kendari):
+    ContributionRelief.objects.create(
+        name="PP 50/2025",
+        applies_to_jkk=True,
+        applies_to_jkm=True,
+        pay_percent=Decimal("50"),
+        effective_from=datetime.date(2026, 1, 1),
+    )
+    registration = post(client_a, body(1, programs=["JKK", "JKM"])).json()
+    assert (
+        registration["contribution"]["monthly_total"] == 8_400
+    )  # the relief applies to the worker
+    participant = Participant.objects.get()
+    csr = Sponsor.objects.create(code="csr", name="CSR", kind=Sponsor.Kind.CSR_COMPANY)
+    apbd = Sponsor.objects.create(code="apbd", name="Pemkot", kind=Sponsor.Kind.REGIONAL_BUDGET)
+    assert (
+        sponsorship_create(sponsor=csr, participant=participant, months=3).monthly_amount == 8_400
+    )
+    assert (
+        sponsorship_create(sponsor=apbd, participant=participant, months=3).monthly_amount == 16_800
+    )
+    assert Registration.objects.get().monthly_total == 8_400  # the registration itself unchanged
+
+
+# Concurrency ---------------------------------------------------------------------------
+
+
+def _race(count: int, target) -> list:
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            results[index] = target(index)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_twenty_concurrent_deliveries_of_one_ref_record_one_payment(agent_a):
+    channel = Channel()
+    registered = post(agent_client(agent_a), EXAMPLE).json()
+    responses = _race(
+        20, lambda i: channel.pay(registered["payment_code"], 110_400, 3, ref="BNI-RACE")
+    )
+    assert {r.status_code for r in responses} <= {200, 201}
+    assert sum(r.status_code == 201 for r in responses) == 1
+    assert len({json.dumps(r.json(), sort_keys=True) for r in responses}) == 1
+    assert PaymentLine.objects.count() == 1
+    assert Participant.objects.get().paid_through == datetime.date(2027, 1, 31)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_payments_for_one_worker_stack_their_coverage(agent_a):
+    channel = Channel()
+    registered = post(agent_client(agent_a), EXAMPLE).json()
+    responses = _race(6, lambda i: channel.pay(registered["payment_code"], 36_800, 1, ref=f"P-{i}"))
+    assert [r.status_code for r in responses] == [201] * 6
+    assert Participant.objects.get().paid_through == datetime.date(2027, 4, 30)  # Nov + 5 months
