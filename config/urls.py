@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("agents.urls")),
     path("", include("partners.urls")),
     path("", include("enrollments.urls")),
+    path("", include("fees.urls")),
 ]
 
 urlpatterns = [

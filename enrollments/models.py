@@ -239,6 +239,12 @@ class Participant(NikHolder, TimeStampedModel):
         choices=ParticipantStatus.choices,
         default=ParticipantStatus.AWAITING_PAYMENT,
     )
+    nik_province_code = models.CharField(
+        _("province code in the NIK"),
+        max_length=2,
+        blank=True,
+        help_text=_("Where the NIK was issued; checked against the branch by the fraud rules."),
+    )
     paid_through = models.DateField(
         _("paid through"),
         null=True,

@@ -8,8 +8,10 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from agents.models import Branch
+from tests.agents.conftest import active_agent
 from tests.agents.factories import BranchFactory, RegionFactory
 from tests.core.factories import RegencyFactory
+from tests.enrollments.conftest import agent_client
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -82,3 +84,23 @@ def palangka(db):
         regency=RegencyFactory.create(code="6271", name="Kota Palangka Raya"),
         time_zone=Branch.TimeZone.WIB_PONTIANAK,
     )
+
+
+@pytest.fixture
+def agent_a(kendari):
+    return active_agent(kendari, full_name="Agen A")
+
+
+@pytest.fixture
+def agent_b(kendari):
+    return active_agent(kendari, full_name="Agen B")
+
+
+@pytest.fixture
+def client_a(agent_a):
+    return agent_client(agent_a)
+
+
+@pytest.fixture
+def client_b(agent_b):
+    return agent_client(agent_b)

@@ -33,6 +33,7 @@ from agents.models import (
     Branch,
     KantorPerisai,
 )
+from agents.signals import agent_terminated
 from core.dates import add_months
 from core.exceptions import InvalidInputError
 from core.messages import nik_error_message
@@ -362,6 +363,7 @@ def agent_terminate(
         agent, to=AgentStatus.TERMINATED, by=by, reason=_reason_required(reason), channel=channel
     )
     refresh_tokens_revoke(user=agent.user)
+    agent_terminated.send(sender=Agent, agent=agent)
     return agent
 
 

@@ -43,6 +43,7 @@ LOCAL_APPS = [
     "agents",
     "partners",
     "enrollments",
+    "fees",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -186,7 +187,10 @@ AUTH_THROTTLE_IP = (
 # Higher apps contribute the agent's month figures (registrations, activations,
 # contributions, fee) to GET /api/v1/agent/me without the agents app importing them:
 # dotted paths to callables (agent, period) -> dict of figures.
-AGENT_FIGURES_PROVIDERS: list[str] = ["enrollments.selectors.agent_month_figures"]
+AGENT_FIGURES_PROVIDERS: list[str] = [
+    "enrollments.selectors.agent_month_figures",
+    "fees.selectors.agent_month_fee",
+]
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Perisai API",
@@ -204,7 +208,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"PaymentPeriodEnum": "enrollments.models.PAYMENT_PERIOD_CHOICES"},
+    "ENUM_NAME_OVERRIDES": {
+        "PaymentPeriodEnum": "enrollments.models.PAYMENT_PERIOD_CHOICES",
+        "ParticipantStatusEnum": "enrollments.models.ParticipantStatus",
+        "StatementStatusEnum": "fees.models.StatementStatus",
+        "AgentStatusEnum": "agents.models.AgentStatus",
+    },
 }
 
 # Celery ---------------------------------------------------------------------------
@@ -248,7 +257,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrollments.refresh_participant_statuses",
         "schedule": crontab(hour=0, minute=30),
     },
+    "deactivate-idle-agents": {
+        "task": "fees.deactivate_idle_agents",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "recompute-fees-open-month": {
+        "task": "fees.recompute_open_month",
+        "schedule": crontab(hour=1, minute=30),
+    },
 }
+
+# A payment schedules its month's fee recompute this many seconds later; payments in the
+# meantime ride along with it.
+FEES_RECOMPUTE_DEBOUNCE_SECONDS = env.int("FEES_RECOMPUTE_DEBOUNCE_SECONDS", default=60)
 
 # Idempotency keys are kept at least this long; client_uuid stays unique for ever.
 IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)

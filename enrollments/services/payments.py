@@ -38,6 +38,7 @@ from enrollments.models import (
     Sponsor,
     Sponsorship,
 )
+from enrollments.signals import payments_changed
 from partners.models import Partner
 
 logger = logging.getLogger(__name__)
@@ -218,6 +219,9 @@ def _record(
     body = _answer(payment, created_lines, sponsor)
     payment.response_body = json.dumps(body, cls=JSONEncoder)
     payment.save(update_fields=["response_body"])
+    payments_changed.send(
+        sender=Payment, branch_moments={(line.branch_id, paid_at) for line in created_lines}
+    )
     logger.info(
         "payment received",
         extra={"channel": channel.code, "channel_ref": channel_ref, "lines": len(created_lines)},
@@ -321,6 +325,9 @@ def payment_reverse(*, channel: Partner, channel_ref: str, reason: str = "") -> 
         }
         PaymentReversal.objects.create(
             payment=payment, reason=reason[:500], response_body=json.dumps(body, cls=JSONEncoder)
+        )
+        payments_changed.send(
+            sender=Payment, branch_moments={(p.branch_id, now) for p in participants}
         )
     logger.info("payment reversed", extra={"channel": channel.code, "channel_ref": channel_ref})
     return PaymentAnswer(json.loads(json.dumps(body, cls=JSONEncoder)), created=True)

@@ -187,6 +187,7 @@ def _prepare(
         occupation=occupation,
         branch=agent.branch,
         status=ParticipantStatus.AWAITING_PAYMENT,
+        nik_province_code=parsed.province_code,
     )
     participant.set_nik(parsed.value)
     registration = Registration(

@@ -175,8 +175,9 @@ def seven_registrations(*, agent, period):
 def test_me_costs_a_fixed_number_of_queries(api_client, kendari, django_assert_num_queries):
     agent = active_agent(kendari)
     client = bearer(sign_in(api_client, agent.code).json()["access"])
-    # The user with agent and branch; the profile; three aggregates for the month.
-    with django_assert_num_queries(5):
+    # The user with agent and branch; the profile; three aggregates for the month's
+    # registrations, activations and contributions; one for the fee.
+    with django_assert_num_queries(6):
         assert client.get(ME).status_code == 200
 
 

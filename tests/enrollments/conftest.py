@@ -3,11 +3,10 @@ import datetime
 import itertools
 import uuid
 
-import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tests.agents.conftest import PASSWORD, active_agent
+from tests.agents.conftest import PASSWORD
 
 REGISTRATIONS = "/api/v1/agent/registrations"
 SYNC = "/api/v1/agent/registrations/sync"
@@ -64,23 +63,3 @@ def post(client: APIClient, payload: dict, key: str | None = "auto", **extra):
     if key is not None:
         extra["HTTP_IDEMPOTENCY_KEY"] = str(uuid.uuid4()) if key == "auto" else key
     return client.post(REGISTRATIONS, payload, format="json", **extra)
-
-
-@pytest.fixture
-def agent_a(kendari):
-    return active_agent(kendari, full_name="Agen A")
-
-
-@pytest.fixture
-def agent_b(kendari):
-    return active_agent(kendari, full_name="Agen B")
-
-
-@pytest.fixture
-def client_a(agent_a):
-    return agent_client(agent_a)
-
-
-@pytest.fixture
-def client_b(agent_b):
-    return agent_client(agent_b)

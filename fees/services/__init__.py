@@ -1,0 +1,33 @@
+"""Every write to fees goes through here."""
+
+from fees.services.flags import (
+    flags_clear,
+    flags_confirm_fraud,
+    registration_flag,
+    registrations_flag_by_rules,
+)
+from fees.services.idle import idle_agents_deactivate
+from fees.services.recompute import (
+    NoSchemeError,
+    RecomputeResult,
+    fees_recompute,
+    fees_recompute_branch,
+    scheme_for,
+)
+from fees.services.statements import statement_targets, statements_approve, statements_mark_paid
+
+__all__ = [
+    "NoSchemeError",
+    "RecomputeResult",
+    "fees_recompute",
+    "fees_recompute_branch",
+    "flags_clear",
+    "flags_confirm_fraud",
+    "idle_agents_deactivate",
+    "registration_flag",
+    "registrations_flag_by_rules",
+    "scheme_for",
+    "statement_targets",
+    "statements_approve",
+    "statements_mark_paid",
+]

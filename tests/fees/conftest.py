@@ -1,0 +1,77 @@
+import datetime
+import uuid
+from unittest import mock
+
+import pytest
+
+from enrollments import services as enrollment_services
+from enrollments.models import Registration
+from partners.models import Partner, PartnerKind
+from tests.enrollments.conftest import body
+
+
+def iso(day: datetime.date, hour: int = 10) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def channel(db):
+    return Partner.objects.create(code="BANK-T", name="Bank", kind=PartnerKind.PAYMENT_CHANNEL)
+
+
+@pytest.fixture
+def no_auto_recompute():
+    """Payments schedule a recompute after commit; tests that drive recomputes
+    themselves switch that off."""
+    with mock.patch("fees.tasks.recompute_branch.apply_async"):
+        yield
+
+
+def register(agent, n: int, *, captured: datetime.datetime | None = None) -> Registration:
+    item = body(n)
+    captured = captured or datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
+    result = enrollment_services.registrations_register(
+        agent=agent,
+        items=[
+            enrollment_services.RegistrationInput(
+                client_uuid=uuid.UUID(item["client_uuid"]),
+                nik=item["nik"],
+                full_name=item["full_name"],
+                birth_date=datetime.date(1990, 1, 1),
+                sex="M",
+                phone=item["phone"],
+                regency_code="7471",
+                address="",
+                occupation="fisher",
+                declared_income=1_000_000,
+                programs=frozenset({"JKK", "JKM", "JHT"}),
+                payment_period_months=1,
+                consent=enrollment_services.Consent(True, "signature", captured),
+                captured_at=captured,
+            )
+        ],
+        channel=Registration.Channel.SYNC,
+    )[0]
+    assert result.registration is not None, result.error
+    return result.registration
+
+
+def pay(
+    channel,
+    registration: Registration,
+    *,
+    months: int = 1,
+    at: datetime.datetime,
+    ref: str | None = None,
+):
+    return enrollment_services.payment_receive(
+        channel=channel,
+        channel_ref=ref or f"P-{uuid.uuid4().hex[:12]}",
+        lines=[
+            enrollment_services.PaymentLineInput(
+                registration.payment_code, registration.monthly_total * months, months
+            )
+        ],
+        paid_at=at,
+        request_hash=uuid.uuid4().hex,
+    )

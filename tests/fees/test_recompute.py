@@ -1,0 +1,219 @@
+import datetime
+import threading
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Sum
+
+from agents.models import KantorPerisai
+from enrollments import services as enrollment_services
+from fees import services
+from fees.models import FeeLine, FeeStatement, LineKind, StatementStatus
+from fees.rules import commission_lines
+from fees.services import recompute
+from tests.agents.conftest import active_agent
+from tests.fees.conftest import iso, pay, register
+
+pytestmark = pytest.mark.django_db
+
+d = datetime.date
+OCTOBER = "2026-10"
+
+
+def snapshot() -> list[tuple]:
+    """The ledger without ids: what a clean run must reproduce."""
+    return sorted(
+        (
+            line.kind,
+            line.agent.code,
+            line.amount,
+            line.earned_period,
+            line.held,
+            line.statement.period,
+            line.source_key.split(":")[0],
+        )
+        for line in FeeLine.objects.select_related("agent", "statement")
+    )
+
+
+def statement_total(agent, period: str) -> int:
+    return (
+        FeeLine.objects.filter(
+            statement__agent=agent, statement__period=period, held=False
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+
+
+@pytest.fixture
+def october(kendari, channel, no_auto_recompute):
+    """An agent with three recruits who paid in October 2026."""
+    agent = active_agent(kendari, full_name="Agen Oktober")
+    registrations = [register(agent, n) for n in (1, 2, 3)]
+    for day, registration in zip((3, 10, 20), registrations, strict=True):
+        pay(channel, registration, months=3, at=iso(d(2026, 10, day)))
+    return agent, registrations
+
+
+def test_a_commission_line_per_payment_at_the_scheme_rate(october, kendari):
+    agent, _registrations = october
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    lines = list(FeeLine.objects.filter(kind=LineKind.COMMISSION).order_by("id"))
+    assert [line.amount for line in lines] == commission_lines(
+        [110_400] * 3, 150_000
+    )  # 15% in 2026
+    assert sum(line.amount for line in lines) == 49_680
+    assert {line.statement.period for line in lines} == {OCTOBER}
+    assert all(line.source_key.startswith("commission:") and line.payment_line_id for line in lines)
+    assert statement_total(agent, OCTOBER) == 49_680
+
+
+def test_each_scheme_pays_its_own_months(kendari, channel, no_auto_recompute):
+    agent = active_agent(kendari)
+    december, january = register(agent, 1), register(agent, 2)
+    pay(channel, december, months=1, at=iso(d(2023, 12, 15)))
+    pay(channel, january, months=1, at=iso(d(2024, 1, 15)))
+    services.fees_recompute_branch(branch_id=kendari.pk, period="2023-12")
+    services.fees_recompute_branch(branch_id=kendari.pk, period="2024-01")
+    assert statement_total(agent, "2023-12") == 2_760  # 7.5% of 36,800
+    assert statement_total(agent, "2024-01") == 5_520  # 15%
+
+
+@pytest.mark.parametrize(("activations", "bonus"), [(49, 0), (50, 500_000)])
+def test_the_acquisition_bonus_at_49_and_50_activations(
+    kendari, channel, no_auto_recompute, activations, bonus
+):
+    agent = active_agent(kendari)
+    for n in range(1, activations + 1):
+        pay(channel, register(agent, n), months=1, at=iso(d(2026, 10, 5)))
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    bonus_lines = FeeLine.objects.filter(kind=LineKind.ACQUISITION_BONUS)
+    assert sum(line.amount for line in bonus_lines) == bonus
+
+
+def test_the_kantor_perisai_gets_its_override(october, kendari):
+    agent, _ = october
+    office = KantorPerisai.objects.create(code="KP-1", name="KP", branch=kendari)
+    type(agent).objects.filter(pk=agent.pk).update(kantor_perisai=office)
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    overrides = FeeLine.objects.filter(kind=LineKind.OVERRIDE)
+    assert sum(line.amount for line in overrides) == 4_968  # 10% of 49,680
+    assert {line.statement.kantor_perisai_id for line in overrides} == {office.pk}
+    assert statement_total(agent, OCTOBER) == 49_680  # not taken from the agent
+    assert all(line.override_of.kind == LineKind.COMMISSION for line in overrides)
+
+
+def test_recomputing_twice_leaves_the_same_lines(october, kendari):
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    first = snapshot()
+    again = services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    assert again.inserted == 0
+    assert snapshot() == first
+
+
+def test_a_recompute_killed_half_way_then_rerun_leaves_the_clean_lines(
+    october, kendari, manado, channel
+):
+    other = active_agent(manado)
+    pay(channel, register(other, 7), months=1, at=iso(d(2026, 10, 7)))
+    with (
+        mock.patch.object(recompute, "_insert_bonuses", side_effect=RuntimeError("worker killed")),
+        pytest.raises(RuntimeError),
+    ):
+        services.fees_recompute(period=OCTOBER)
+    assert FeeLine.objects.count() == 0  # the branch's transaction rolled back whole
+    services.fees_recompute(period=OCTOBER)
+    after_rerun = snapshot()
+    assert len([row for row in after_rerun if row[0] == "commission"]) == 4
+    services.fees_recompute(period=OCTOBER)
+    assert snapshot() == after_rerun
+
+
+def test_a_late_payment_for_an_approved_month_lands_in_the_next_statement(
+    october, kendari, channel, staff_user
+):
+    agent, _registrations = october
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    services.statements_approve(
+        statements=FeeStatement.objects.filter(period=OCTOBER), by=staff_user
+    )
+    pay(channel, register(agent, 9), months=1, at=iso(d(2026, 10, 30)))  # reported late
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    late = FeeLine.objects.filter(kind=LineKind.COMMISSION).order_by("-id").first()
+    assert (late.earned_period, late.statement.period) == (OCTOBER, "2026-11")
+    assert late.statement.status == StatementStatus.OPEN
+    assert statement_total(agent, OCTOBER) == 49_680  # the approved statement did not change
+
+
+def test_a_reversal_posts_a_negative_line_pointing_at_the_original(october, kendari, channel):
+    _agent, _registrations = october
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    original = FeeLine.objects.filter(kind=LineKind.COMMISSION).order_by("id").first()
+    enrollment_services.payment_reverse(
+        channel=channel, channel_ref=original.payment_line.payment.channel_ref
+    )
+    current = datetime.datetime.now(datetime.UTC).astimezone(kendari.zone).strftime("%Y-%m")
+    services.fees_recompute_branch(branch_id=kendari.pk, period=current)
+    reversal = FeeLine.objects.get(kind=LineKind.REVERSAL)
+    assert reversal.reverses == original
+    assert reversal.amount == -original.amount
+    assert reversal.statement.period == current
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_to_change_or_delete_a_ledger_line(october, kendari):
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    line = FeeLine.objects.first()
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        FeeLine.objects.filter(pk=line.pk).update(amount=1)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        FeeLine.objects.filter(pk=line.pk).delete()
+
+
+@pytest.mark.postgres
+def test_the_database_refuses_a_line_in_an_approved_statement(october, kendari, staff_user):
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    line = FeeLine.objects.first()
+    services.statements_approve(statements=[line.statement], by=staff_user)
+    with pytest.raises(DatabaseError, match="not open"), transaction.atomic():
+        FeeLine.objects.create(
+            source_key="adjustment:test",
+            statement=line.statement,
+            kind=LineKind.ADJUSTMENT,
+            amount=1,
+            earned_period=OCTOBER,
+            branch=line.branch,
+            agent=line.agent,
+            scheme=line.scheme,
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_recomputes_at_once_leave_the_lines_of_one(kendari, channel, no_auto_recompute):
+    agent = active_agent(kendari)
+    for n in range(1, 41):
+        pay(channel, register(agent, n), months=1, at=iso(d(2026, 10, 1 + n % 28)))
+    barrier = threading.Barrier(2)
+    errors: list[Exception] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    commissions = FeeLine.objects.filter(kind=LineKind.COMMISSION)
+    assert commissions.count() == 40
+    assert sum(line.amount for line in commissions) == sum(commission_lines([36_800] * 40, 150_000))
+    assert FeeStatement.objects.filter(agent=agent, period=OCTOBER).count() == 1
