@@ -273,6 +273,7 @@ class Participant(NikHolder, TimeStampedModel):
         indexes = [
             models.Index(fields=["branch", "status"], name="participant_branch_status"),
             models.Index(fields=["status", "paid_through"], name="participant_status_paid"),
+            models.Index(fields=["branch", "activated_at"], name="participant_branch_activated"),
         ]
 
     def __str__(self) -> str:
@@ -497,6 +498,15 @@ class PaymentLine(models.Model):
         related_name="payment_lines",
         verbose_name=_("participant"),
     )
+    # The registering agent, copied from the registration: fees and the agent's figures
+    # are summed per agent over millions of lines without joining the registrations.
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("agent"),
+        db_index=False,
+    )
     branch = models.ForeignKey(
         Branch, on_delete=models.PROTECT, related_name="payment_lines", verbose_name=_("branch")
     )
@@ -522,6 +532,13 @@ class PaymentLine(models.Model):
         indexes = [
             models.Index(fields=["participant", "paid_at"], name="payment_line_participant"),
             models.Index(fields=["branch", "paid_at"], name="payment_line_branch_paid"),
+            models.Index(fields=["agent", "paid_at"], name="payment_line_agent_paid"),
+            # Few lines are ever reversed: a partial index finds a month's reversals.
+            models.Index(
+                fields=["reversed_at"],
+                condition=models.Q(reversed_at__isnull=False),
+                name="payment_line_reversed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -204,6 +204,7 @@ def _record(
                 payment=payment,
                 registration=registration,
                 participant=participant,
+                agent_id=registration.agent_id,
                 branch_id=participant.branch_id,
                 sponsorship=sponsorship,
                 amount=line.amount,

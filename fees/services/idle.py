@@ -43,7 +43,7 @@ def idle_agents_deactivate(*, now: datetime.datetime | None = None) -> list[str]
             agent=OuterRef("pk"), created_at__gte=start, created_at__lt=end
         )
         contributed = PaymentLine.objects.filter(
-            registration__agent=OuterRef("pk"),
+            agent=OuterRef("pk"),
             paid_at__gte=start,
             paid_at__lt=end,
             reversed_at__isnull=True,

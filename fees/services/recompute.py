@@ -94,8 +94,7 @@ def _insert_commissions(
 ) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT r.agent_id FROM enrollments_paymentline pl "
-            "JOIN enrollments_registration r ON r.id = pl.registration_id "
+            "SELECT DISTINCT pl.agent_id FROM enrollments_paymentline pl "
             "WHERE pl.branch_id = %s AND pl.paid_at >= %s AND pl.paid_at < %s",
             [branch.pk, start, end],
         )
@@ -113,15 +112,14 @@ def _insert_commissions(
         SELECT 'commission:' || c.id, t.statement_id, %s, c.commission, %s, %s, c.agent_id,
                c.id, c.registration_id, %s, c.held, NULL, NULL, NULL, %s
         FROM (
-            SELECT pl.id, r.agent_id, pl.registration_id,
+            SELECT pl.id, pl.agent_id, pl.registration_id,
                    (CAST(SUM(pl.amount) OVER w AS BIGINT) * %s + 500000) / 1000000
                    - ((CAST(SUM(pl.amount) OVER w AS BIGINT) - pl.amount) * %s + 500000) / 1000000
                    AS commission,
                    {_HELD.format(registration="pl.registration_id")} AS held
             FROM enrollments_paymentline pl
-            JOIN enrollments_registration r ON r.id = pl.registration_id
             WHERE pl.branch_id = %s AND pl.paid_at >= %s AND pl.paid_at < %s
-            WINDOW w AS (PARTITION BY r.agent_id ORDER BY pl.id)
+            WINDOW w AS (PARTITION BY pl.agent_id ORDER BY pl.id)
         ) c
         JOIN targets t ON t.owner_id = c.agent_id
         WHERE TRUE
@@ -150,11 +148,9 @@ def _insert_reversals(branch: Branch, period: str, start: Any, end: Any, now: An
     """A negative line for every commission whose payment was reversed this month."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT DISTINCT l.agent_id FROM fees_feeline l "
-            "JOIN enrollments_paymentline pl ON pl.id = l.payment_line_id "
-            "WHERE l.kind = %s AND l.branch_id = %s "
-            "AND pl.reversed_at >= %s AND pl.reversed_at < %s",
-            [LineKind.COMMISSION, branch.pk, start, end],
+            "SELECT DISTINCT pl.agent_id FROM enrollments_paymentline pl "
+            "WHERE pl.reversed_at >= %s AND pl.reversed_at < %s AND pl.branch_id = %s",
+            [start, end, branch.pk],
         )
         agent_ids = {row[0] for row in cursor.fetchall()}
     if not agent_ids:
@@ -168,14 +164,14 @@ def _insert_reversals(branch: Branch, period: str, start: Any, end: Any, now: An
         INSERT INTO fees_feeline ({_LINE_COLUMNS})
         SELECT 'reversal:' || l.id, t.statement_id, %s, -l.amount, %s, l.branch_id, l.agent_id,
                l.payment_line_id, l.registration_id, l.scheme_id, l.held, NULL, l.id, NULL, %s
-        FROM fees_feeline l
-        JOIN enrollments_paymentline pl ON pl.id = l.payment_line_id
+        FROM enrollments_paymentline pl
+        JOIN fees_feeline l ON l.payment_line_id = pl.id AND l.kind = %s
         JOIN targets t ON t.owner_id = l.agent_id
-        WHERE l.kind = %s AND l.branch_id = %s AND pl.reversed_at >= %s AND pl.reversed_at < %s
+        WHERE pl.reversed_at >= %s AND pl.reversed_at < %s AND pl.branch_id = %s
         ON CONFLICT (source_key) DO NOTHING
     """
     return _execute(
-        sql, [*params, LineKind.REVERSAL, period, now, LineKind.COMMISSION, branch.pk, start, end]
+        sql, [*params, LineKind.REVERSAL, period, now, LineKind.COMMISSION, start, end, branch.pk]
     )
 
 
@@ -183,7 +179,7 @@ _ACTIVATIONS = """
     SELECT r.agent_id, COUNT(*) AS activations
     FROM enrollments_participant p
     JOIN enrollments_registration r ON r.participant_id = p.id
-    WHERE r.branch_id = %s AND p.activated_at >= %s AND p.activated_at < %s
+    WHERE p.branch_id = %s AND p.activated_at >= %s AND p.activated_at < %s
       AND NOT {held}
     GROUP BY r.agent_id
 """.format(held=_HELD.format(registration="r.id"))
