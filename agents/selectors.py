@@ -83,3 +83,8 @@ def agent_month_figures(*, agent: Agent) -> dict[str, Any]:
     for path in settings.AGENT_FIGURES_PROVIDERS:
         figures.update(import_string(path)(agent=agent, period=period))
     return {"period": period, **figures}
+
+
+def time_zones_in_use() -> list[str]:
+    """The distinct time zones of the branches (no model ordering in the DISTINCT)."""
+    return sorted(Branch.objects.order_by().values_list("time_zone", flat=True).distinct())

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("partners.urls")),
     path("", include("enrollments.urls")),
     path("", include("fees.urls")),
+    path("", include("tallies.urls")),
 ]
 
 urlpatterns = [

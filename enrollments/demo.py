@@ -14,6 +14,7 @@ import random
 import uuid
 from decimal import Decimal
 
+from django.db.models import F
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus
@@ -121,6 +122,13 @@ def seed(context: DemoContext) -> None:
             agent=agent, items=items, channel=Registration.Channel.SYNC
         )
         created += sum(1 for result in results if result.outcome == services.Outcome.CREATED)
+    # The demo's history: each registration reached the server an hour after it was
+    # captured in the field, not all at once today.
+    Registration.objects.filter(
+        client_uuid__in=[uuid.uuid5(NAMESPACE, f"demo-registration-{n}") for n in range(number)]
+    ).exclude(created_at=F("captured_at") + datetime.timedelta(hours=1)).update(
+        created_at=F("captured_at") + datetime.timedelta(hours=1)
+    )
     context.note(f"{number} registrations ({created} new)")
     _seed_payments(context)
 

@@ -1,6 +1,7 @@
 import copy
 import os
 import uuid
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -8,6 +9,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from agents.models import Branch
+from partners.models import Partner, PartnerKind
 from tests.agents.conftest import active_agent
 from tests.agents.factories import BranchFactory, RegionFactory
 from tests.core.factories import RegencyFactory
@@ -104,3 +106,16 @@ def client_a(agent_a):
 @pytest.fixture
 def client_b(agent_b):
     return agent_client(agent_b)
+
+
+@pytest.fixture
+def channel(db):
+    return Partner.objects.create(code="BANK-T", name="Bank", kind=PartnerKind.PAYMENT_CHANNEL)
+
+
+@pytest.fixture
+def no_auto_recompute():
+    """Payments schedule a recompute after commit; tests that drive recomputes
+    themselves switch that off."""
+    with mock.patch("fees.tasks.recompute_branch.apply_async"):
+        yield

@@ -29,6 +29,7 @@ DJANGO_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
 ]
@@ -44,6 +45,7 @@ LOCAL_APPS = [
     "partners",
     "enrollments",
     "fees",
+    "tallies",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -264,6 +266,10 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-fees-open-month": {
         "task": "fees.recompute_open_month",
         "schedule": crontab(hour=1, minute=30),
+    },
+    "recompute-tallies": {
+        "task": "tallies.recompute_recent",
+        "schedule": crontab(hour=2, minute=30),
     },
 }
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agents.models import Branch
+from agents.selectors import time_zones_in_use
 from enrollments import coverage
 from enrollments.models import Participant, ParticipantStatus
 
@@ -32,7 +33,7 @@ def participant_statuses_refresh(*, now: datetime.datetime | None = None) -> Sta
     become active. Each branch judges by its own "today". Idempotent."""
     now = now or timezone.now()
     zones_by_day: dict[datetime.date, list[str]] = defaultdict(list)
-    for zone in Branch.objects.values_list("time_zone", flat=True).distinct():
+    for zone in time_zones_in_use():
         zones_by_day[now.astimezone(Branch(time_zone=zone).zone).date()].append(zone)
 
     lapsed = restored = 0

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Agent, AgentStatus, AgentStatusChange, Branch
+from agents.selectors import time_zones_in_use
 from agents.services import agent_deactivate
 from core.dates import add_months
 from enrollments.models import PaymentLine, Registration
@@ -36,7 +37,7 @@ def idle_agents_deactivate(*, now: datetime.datetime | None = None) -> list[str]
     for each agent found, so each gets its history row and loses its tokens."""
     now = now or timezone.now()
     deactivated = []
-    for zone_name in sorted(Branch.objects.values_list("time_zone", flat=True).distinct()):
+    for zone_name in time_zones_in_use():
         zone = Branch(time_zone=zone_name).zone
         start, end = idle_window(now.astimezone(zone).date(), zone)
         registered = Registration.objects.filter(

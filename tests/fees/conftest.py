@@ -1,30 +1,13 @@
 import datetime
 import uuid
-from unittest import mock
-
-import pytest
 
 from enrollments import services as enrollment_services
 from enrollments.models import Registration
-from partners.models import Partner, PartnerKind
 from tests.enrollments.conftest import body
 
 
 def iso(day: datetime.date, hour: int = 10) -> datetime.datetime:
     return datetime.datetime(day.year, day.month, day.day, hour, tzinfo=datetime.UTC)
-
-
-@pytest.fixture
-def channel(db):
-    return Partner.objects.create(code="BANK-T", name="Bank", kind=PartnerKind.PAYMENT_CHANNEL)
-
-
-@pytest.fixture
-def no_auto_recompute():
-    """Payments schedule a recompute after commit; tests that drive recomputes
-    themselves switch that off."""
-    with mock.patch("fees.tasks.recompute_branch.apply_async"):
-        yield
 
 
 def register(agent, n: int, *, captured: datetime.datetime | None = None) -> Registration:

@@ -1,0 +1,174 @@
+"""Reads of the stored tallies: year to date per branch, rolled up to regions and the
+nation, with realisation, pace, forecast and coverage from tallies/pace.py."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from django.db.models import Max, QuerySet, Sum
+
+from agents.models import Branch
+from agents.selectors import branches_visible_to
+from tallies import pace
+from tallies.models import BranchTarget, DailyTally, LabourForce
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+FLOWS = ("new_registrations", "new_activations", "contributions_received")
+SNAPSHOTS = (
+    "active_participants",
+    "non_active_participants",
+    "active_agents",
+    "productive_agents",
+)
+
+
+@dataclass
+class Standing:
+    """Where a branch, a region or the nation stands on ``as_of``."""
+
+    code: str
+    name: str
+    as_of: datetime.date | None
+    region_code: str = ""
+    province_code: str = ""
+    target_new_participants: int = 0
+    target_contributions: int = 0
+    new_participants: int = 0
+    new_activations: int = 0
+    contributions_received: int = 0
+    active_participants: int = 0
+    non_active_participants: int = 0
+    active_agents: int = 0
+    productive_agents: int = 0
+    labour_force: int = 0
+    branches: list[Standing] = field(default_factory=list)
+
+    @property
+    def realisation_pct(self) -> Decimal | None:
+        return pace.realisation_pct(self.new_participants, self.target_new_participants)
+
+    @property
+    def contributions_pct(self) -> Decimal | None:
+        return pace.realisation_pct(self.contributions_received, self.target_contributions)
+
+    @property
+    def expected_pct(self) -> Decimal | None:
+        return pace.expected_pct(self.as_of) if self.as_of else None
+
+    @property
+    def forecast_year_end(self) -> int | None:
+        return pace.forecast_year_end(self.new_participants, self.as_of) if self.as_of else None
+
+    @property
+    def coverage_pct(self) -> Decimal | None:
+        return pace.coverage_pct(self.active_participants, self.labour_force)
+
+    def add(self, other: Standing) -> None:
+        for name in (
+            "target_new_participants",
+            "target_contributions",
+            "new_participants",
+            "new_activations",
+            "contributions_received",
+            "active_participants",
+            "non_active_participants",
+            "active_agents",
+            "productive_agents",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.branches.append(other)
+
+
+def branch_standings(
+    *, branches: QuerySet[Branch], year: int, as_of: datetime.date | None = None
+) -> list[Standing]:
+    """Year to date up to ``as_of`` (default: the latest tally of the year), per branch.
+    Four queries whatever the number of branches."""
+    tallies = DailyTally.objects.filter(branch__in=branches, date__year=year)
+    if as_of is not None:
+        tallies = tallies.filter(date__lte=as_of)
+    totals = {
+        row["branch_id"]: row
+        for row in tallies.values("branch_id").annotate(
+            last=Max("date"),
+            new_participants=Sum("new_registrations"),
+            new_activations_total=Sum("new_activations"),
+            contributions=Sum("contributions_received"),
+        )
+    }
+    last_days = {branch_id: row["last"] for branch_id, row in totals.items()}
+    snapshots = {
+        row["branch_id"]: row
+        for row in DailyTally.objects.filter(
+            branch__in=branches, date__in=set(last_days.values())
+        ).values("branch_id", "date", *SNAPSHOTS)
+        if last_days.get(row["branch_id"]) == row["date"]
+    }
+    targets = {
+        target.branch_id: target
+        for target in BranchTarget.objects.filter(branch__in=branches, year=year)
+    }
+    standings = []
+    for branch in branches.select_related("region", "regency").order_by("code"):
+        total = totals.get(branch.pk, {})
+        snapshot = snapshots.get(branch.pk, {})
+        target = targets.get(branch.pk)
+        standings.append(
+            Standing(
+                code=branch.code,
+                name=branch.name,
+                as_of=total.get("last"),
+                region_code=branch.region.code,
+                province_code=branch.regency.province_id,
+                target_new_participants=target.new_participants if target else 0,
+                target_contributions=target.contributions if target else 0,
+                new_participants=int(total.get("new_participants") or 0),
+                new_activations=int(total.get("new_activations_total") or 0),
+                contributions_received=int(total.get("contributions") or 0),
+                active_participants=int(snapshot.get("active_participants") or 0),
+                non_active_participants=int(snapshot.get("non_active_participants") or 0),
+                active_agents=int(snapshot.get("active_agents") or 0),
+                productive_agents=int(snapshot.get("productive_agents") or 0),
+            )
+        )
+    return standings
+
+
+def roll_up(
+    standings: list[Standing], *, code: str, name: str, year: int, with_labour_force: bool = True
+) -> Standing:
+    """Sums branches into a region or the nation; coverage against the labour force of
+    the provinces the branches stand in."""
+    total = Standing(
+        code=code, name=name, as_of=max((s.as_of for s in standings if s.as_of), default=None)
+    )
+    for standing in standings:
+        total.add(standing)
+    if with_labour_force:
+        provinces = {standing.province_code for standing in standings}
+        figures = (
+            LabourForce.objects.filter(province_id__in=provinces, year__lte=year)
+            .order_by("province_id", "-year")
+            .values_list("province_id", "workers")
+        )
+        latest: dict[str, int] = {}
+        for province_id, workers in figures:
+            latest.setdefault(province_id, workers)
+        total.labour_force = sum(latest.values())
+    return total
+
+
+def visible_branches(
+    user: User | AnonymousUser, *, region: str | None = None, branch: str | None = None
+) -> QuerySet[Branch]:
+    branches = branches_visible_to(user)
+    if region:
+        branches = branches.filter(region__code=region)
+    if branch:
+        branches = branches.filter(code=branch)
+    return branches

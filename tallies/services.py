@@ -1,0 +1,151 @@
+"""Daily tallies, recomputed set-based: for each time zone in use, one SELECT that
+counts every branch's day with correlated aggregates, and one upsert. Idempotent (a
+rerun rewrites the same numbers), serialised by an advisory lock, one pass per day."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import logging
+import zoneinfo
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from agents.models import Agent, AgentStatus, Branch
+from agents.selectors import time_zones_in_use
+from enrollments import coverage
+from enrollments.models import Participant, PaymentLine, Registration
+from tallies.models import DailyTally
+
+logger = logging.getLogger(__name__)
+COUNTED = (
+    "new_registrations",
+    "new_activations",
+    "active_participants",
+    "non_active_participants",
+    "contributions_received",
+    "active_agents",
+    "productive_agents",
+)
+
+
+def _lock(day: datetime.date) -> None:
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"tallies:{day}".encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _count(queryset: object) -> Coalesce:
+    """A correlated COUNT(*) per branch, zero when there is nothing."""
+    subquery = Subquery(
+        queryset.values("branch").annotate(n=Count("pk")).values("n")[:1],  # type: ignore[attr-defined]
+        output_field=IntegerField(),
+    )
+    return Coalesce(subquery, Value(0))
+
+
+def _bounds(day: datetime.date, zone: zoneinfo.ZoneInfo) -> tuple[datetime.datetime, ...]:
+    start = datetime.datetime(day.year, day.month, day.day, tzinfo=zone)
+    end = start + datetime.timedelta(days=1)
+    month_start = start.replace(day=1)
+    return start, end, month_start
+
+
+def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
+    zone = zoneinfo.ZoneInfo(zone_name)
+    start, end, month_start = _bounds(day, zone)
+    cutoff = coverage.lapse_cutoff(day)
+    branch = OuterRef("pk")
+    activated = Participant.objects.filter(branch=branch, activated_at__lt=end)
+    registered = Registration.objects.filter(
+        agent=OuterRef("pk"), created_at__gte=month_start, created_at__lt=end
+    )
+    contributed = PaymentLine.objects.filter(
+        agent=OuterRef("pk"), paid_at__gte=month_start, paid_at__lt=end, reversed_at__isnull=True
+    )
+    agents_then = (
+        Agent.objects.filter(branch=branch, activated_at__lt=end)
+        .filter(
+            Q(deactivated_at__isnull=True)
+            | Q(deactivated_at__gte=end)
+            | Q(status=AgentStatus.ACTIVE)
+        )
+        .exclude(status=AgentStatus.TERMINATED, status_changed_at__lt=end)
+    )
+    contributions = Subquery(
+        PaymentLine.objects.filter(
+            branch=branch, paid_at__gte=start, paid_at__lt=end, reversed_at__isnull=True
+        )
+        .values("branch")
+        .annotate(total=Sum("amount"))
+        .values("total")[:1]
+    )
+    return list(
+        Branch.objects.filter(time_zone=zone_name)
+        .annotate(
+            new_registrations=_count(
+                Registration.objects.filter(
+                    branch=branch, created_at__gte=start, created_at__lt=end
+                )
+            ),
+            new_activations=_count(
+                Participant.objects.filter(
+                    branch=branch, activated_at__gte=start, activated_at__lt=end
+                )
+            ),
+            active_participants=_count(activated.filter(paid_through__gte=cutoff)),
+            non_active_participants=_count(activated.filter(paid_through__lt=cutoff)),
+            contributions_received=Coalesce(contributions, Value(0)),
+            active_agents=_count(agents_then),
+            productive_agents=_count(
+                Agent.objects.filter(branch=branch).filter(
+                    Q(Exists(registered)) | Q(Exists(contributed))
+                )
+            ),
+        )
+        .values("pk", *COUNTED)
+    )
+
+
+def tallies_recompute(*, day: datetime.date) -> int:
+    """Every branch's tally for ``day`` in its own calendar. Returns the rows written."""
+    now = timezone.now()
+    written = 0
+    with transaction.atomic():
+        _lock(day)
+        for zone_name in time_zones_in_use():
+            rows = _zone_rows(day, zone_name)
+            DailyTally.objects.bulk_create(
+                [
+                    DailyTally(
+                        branch_id=row["pk"],
+                        date=day,
+                        computed_at=now,
+                        **{k: row[k] for k in COUNTED},
+                    )
+                    for row in rows
+                ],
+                update_conflicts=True,
+                unique_fields=["branch", "date"],
+                update_fields=[*COUNTED, "computed_at"],
+            )
+            written += len(rows)
+    logger.info("tallies recomputed", extra={"day": str(day), "rows": written})
+    return written
+
+
+def tallies_backfill(*, first: datetime.date, last: datetime.date, progress: object = None) -> int:
+    """One pass per day, oldest first."""
+    written, day = 0, first
+    while day <= last:
+        written += tallies_recompute(day=day)
+        if progress is not None:
+            progress(day)  # type: ignore[operator]
+        day += datetime.timedelta(days=1)
+    return written

@@ -1,0 +1,91 @@
+"""The dashboard in a real browser: headless Chromium (Debian's package) signs in as
+branch staff through the admin's login form, opens the dashboard and finds the chart
+drawn with Kendari's figures."""
+
+import datetime
+import shutil
+
+import pytest
+from django.utils import timezone
+
+from agents.models import StaffProfile
+from tallies.models import BranchTarget, DailyTally
+from tests.agents.conftest import PASSWORD, staff
+
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"
+    ),
+]
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1280,1600",
+    ):
+        options.add_argument(flag)
+    # Branch staff's browsers ask for Indonesian, as the admin's labels are.
+    options.add_argument("--lang=id")
+    options.add_experimental_option("prefs", {"intl.accept_languages": "id,id-ID"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def test_branch_staff_see_kendari_on_the_dashboard(live_server, browser, kendari):
+    from selenium.webdriver.common.by import By
+
+    year = timezone.localdate().year
+    BranchTarget.objects.create(branch=kendari, year=year, new_participants=1_980, contributions=1)
+    for day, registered in ((datetime.date(year, 1, 20), 120), (datetime.date(year, 3, 21), 224)):
+        DailyTally.objects.create(
+            branch=kendari,
+            date=day,
+            new_registrations=registered,
+            new_activations=0,
+            active_participants=0,
+            non_active_participants=0,
+            contributions_received=0,
+            active_agents=0,
+            productive_agents=0,
+            computed_at=datetime.datetime.now(datetime.UTC),
+        )
+    staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari)
+
+    browser.get(
+        f"{live_server.url}/admin/login/?next=/admin/tallies/dailytally/dashboard/%3Flevel%3Dbranch%26code%3DKDI"
+    )
+    browser.find_element(By.NAME, "username").send_keys("staf.kdi")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+    assert "Dasbor: Kendari" in browser.title
+    assert browser.find_element(By.CSS_SELECTOR, '[data-figure="target"]').text == "1.980"
+    assert browser.find_element(By.CSS_SELECTOR, '[data-figure="realised"]').text == "344"
+    line = browser.find_element(
+        By.CSS_SELECTOR, 'svg[data-chart="progress"] polyline[data-series="Terealisasi"]'
+    )
+    assert line.is_displayed()
+    assert line.size["width"] > 0  # the browser laid the chart out
+    bars = browser.find_elements(
+        By.CSS_SELECTOR, 'svg[data-chart="bars"] rect[data-label="KDI Kendari"]'
+    )
+    assert bars and float(bars[0].get_attribute("data-value")) == 17.4
