@@ -15,7 +15,7 @@ from tests.agents.conftest import PASSWORD, staff
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 
 pytestmark = [
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(
         not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"
     ),
