@@ -344,6 +344,7 @@ def main() -> None:
             "participant_id",
             "payment_id",
             "registration_id",
+            "agent_id",
         ],
         (
             f"{i + 1}\t36800\t1\t{paid_at(i)}\t{payment_month[i]}\t{payment_month[i]}\t"

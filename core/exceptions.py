@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.functional import Promise
@@ -142,6 +143,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             else None,
         )
 
+    if isinstance(exc, RequestDataTooBig):
+        # A body without Content-Length that grew past DATA_UPLOAD_MAX_MEMORY_SIZE.
+        return Response(
+            error_body("payload_too_large", _("The request body is too large.")), status=413
+        )
     exc = _as_api_exception(exc)
     if not isinstance(exc, exceptions.APIException):
         return None  # a bug: Django's handler500 answers with the contract's shape

@@ -87,6 +87,9 @@ class NikHolder(models.Model):
     ciphertext, a keyed hash for lookups and its last four digits (for masking) are
     stored. Never put the NIK itself in a URL, a log line or an error message."""
 
+    # Columns holding ciphertexts under ENCRYPTION_KEYS (rotate_encryption re-encrypts).
+    encrypted_fields: tuple[str, ...] = ("nik_ciphertext",)
+
     nik_ciphertext = models.TextField(_("NIK (encrypted)"), editable=False)
     nik_digest = models.CharField(_("NIK lookup hash"), max_length=64, editable=False)
     nik_last4 = models.CharField(_("last four digits of the NIK"), max_length=4, editable=False)

@@ -101,6 +101,8 @@ class PartnerSigningSecret(models.Model):
     """A payment channel's webhook signing secret, encrypted at rest (HMAC needs the
     secret itself). Several can be live at once, for rotation."""
 
+    encrypted_fields: tuple[str, ...] = ("secret_ciphertext",)
+
     partner = models.ForeignKey(
         Partner, on_delete=models.PROTECT, related_name="signing_secrets", verbose_name=_("partner")
     )

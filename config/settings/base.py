@@ -50,7 +50,9 @@ LOCAL_APPS = [
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
 MIDDLEWARE = [
+    "core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -284,6 +286,16 @@ IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", defau
 REGISTRATION_CLOCK_SKEW_SECONDS = 300
 # Largest offline batch accepted by POST /api/v1/agent/registrations/sync.
 REGISTRATION_SYNC_MAX_ITEMS = 500
+
+# Largest request bodies, by path prefix (bytes); others: DATA_UPLOAD_MAX_MEMORY_SIZE.
+# A sync of 500 registrations is well under 1 MiB.
+REQUEST_SIZE_LIMITS = {
+    "/api/v1/agent/registrations/sync": env.int("SYNC_MAX_BYTES", default=2 * 1024 * 1024),
+    "/api/v1/partner/": env.int("PARTNER_MAX_BYTES", default=256 * 1024),
+    "/admin/partners/company/import/": env.int(
+        "COMPANY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024
+    ),
+}
 
 # Partners -------------------------------------------------------------------------
 # A company with this many months of contribution arrears, or more, is not eligible.
