@@ -7,4 +7,7 @@ class AgentsConfig(AppConfig):
     verbose_name = _("Organisation and agents")
 
     def ready(self) -> None:
-        from agents import schema  # noqa: F401 (registers the OpenAPI extension)
+        from agents import personal_data, schema  # noqa: F401 (registers the OpenAPI extension)
+        from core.personal_data import register
+
+        register(personal_data.export)

@@ -1,8 +1,20 @@
+import json
+from typing import Any
+
+from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import Province, Regency
+from core.messages import nik_error_message
+from core.models import PersonalDataLookup, Province, Regency
+from core.nik import NikError, parse_nik
+from core.personal_data import personal_data_lookup
 
 admin.site.site_header = _("Perisai administration")
 admin.site.site_title = _("Perisai")
@@ -44,3 +56,77 @@ class RegencyAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: Regency | None = None
     ) -> tuple[str, ...]:
         return ("code", "province") if obj else ()
+
+
+class PersonalDataForm(forms.Form):
+    nik = forms.CharField(
+        label=_("NIK"), max_length=24, widget=forms.PasswordInput(render_value=False)
+    )
+    reason = forms.CharField(label=_("Reason (request reference, complaint, ...)"), max_length=300)
+
+
+@admin.register(PersonalDataLookup)
+class PersonalDataLookupAdmin(admin.ModelAdmin):
+    """The log of look-ups, and the look-up itself: the NIK travels in a POST body,
+    never in a URL, and is not kept."""
+
+    list_display = ("looked_up_at", "user", "reason", "records_found", "exported")
+    list_filter = ("exported",)
+    readonly_fields = ("looked_up_at", "user", "nik_digest", "reason", "records_found", "exported")
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "lookup/",
+                self.admin_site.admin_view(self.lookup_view),
+                name="core_personal_data_lookup",
+            ),
+            *super().get_urls(),
+        ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def lookup_view(self, request: HttpRequest) -> HttpResponse:
+        if not request.user.has_perm("core.lookup_personal_data"):
+            raise PermissionDenied
+        data = None
+        form = PersonalDataForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                nik = parse_nik(form.cleaned_data["nik"], today=timezone.localdate()).value
+            except NikError as error:
+                form.add_error("nik", nik_error_message(error))
+            else:
+                export = "export" in request.POST
+                found = personal_data_lookup(
+                    nik=nik,
+                    user=request.user,  # type: ignore[arg-type]  # the admin signs staff in
+                    reason=form.cleaned_data["reason"],
+                    export=export,
+                )
+                encoded = json.dumps(found, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False)
+                if export:
+                    response = HttpResponse(encoded, content_type="application/json; charset=utf-8")
+                    response["Content-Disposition"] = 'attachment; filename="personal-data.json"'
+                    response["Cache-Control"] = "no-store"
+                    return response
+                data = encoded
+        response = TemplateResponse(
+            request,
+            "admin/core/personal_data.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Personal data by NIK"),
+                "form": form,
+                "data": data,
+            },
+        )
+        response["Cache-Control"] = "no-store"
+        return response

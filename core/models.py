@@ -130,3 +130,26 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class PersonalDataLookup(models.Model):
+    """Every look-up of a person by NIK (UU PDP: access to personal data is itself
+    recorded). Holds the NIK's keyed hash, never the NIK."""
+
+    user = models.ForeignKey(
+        "auth.User", on_delete=models.PROTECT, related_name="+", verbose_name=_("staff user")
+    )
+    nik_digest = models.CharField(_("NIK lookup hash"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=300)
+    records_found = models.PositiveIntegerField(_("records found"))
+    exported = models.BooleanField(_("exported"), default=False)
+    looked_up_at = models.DateTimeField(_("looked up at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-looked_up_at"]
+        verbose_name = _("personal data look-up")
+        verbose_name_plural = _("personal data look-ups")
+        permissions = [("lookup_personal_data", "Can look up and export a person's data by NIK")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.looked_up_at:%Y-%m-%d %H:%M}"
