@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint format worker beat messages migrate seed clean
+.PHONY: install run test fuzz lint format worker beat messages migrate seed clean
 
 install: $(STAMP)
 
@@ -36,6 +36,10 @@ run: seed
 test: install
 	mkdir -p var
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Contract fuzzing against a live server; needs PostgreSQL (DATABASE_URL).
+fuzz: install
+	bash .ci/fuzz
 
 lint: install
 	$(BIN)/ruff check .

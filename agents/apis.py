@@ -12,6 +12,8 @@ from agents import selectors, services
 from agents.models import Agent
 from agents.permissions import IsActiveAgent, agent_of
 from core.exceptions import InvalidInputError
+from core.fields import StrictCharField
+from core.schema import ErrorSerializer
 
 
 class AgentApi(APIView):
@@ -34,8 +36,8 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
 
 
 class TokenPairOutputSerializer(serializers.Serializer):
-    access = serializers.CharField()
-    refresh = serializers.CharField()
+    access = StrictCharField()
+    refresh = StrictCharField()
 
 
 class AuthTokenObtainApi(APIView):
@@ -45,13 +47,19 @@ class AuthTokenObtainApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        username = serializers.CharField(max_length=150, help_text="Agent code or mobile number")
-        password = serializers.CharField(max_length=128, trim_whitespace=False)
+        username = StrictCharField(max_length=150, help_text="Agent code or mobile number")
+        password = StrictCharField(max_length=128, trim_whitespace=False)
 
     @extend_schema(
         operation_id="auth_token_obtain",
         request=InputSerializer,
-        responses={200: TokenPairOutputSerializer},
+        responses={
+            200: TokenPairOutputSerializer,
+            401: OpenApiResponse(
+                ErrorSerializer, description="not_authenticated: wrong username or password"
+            ),
+            403: OpenApiResponse(ErrorSerializer, description="agent_not_active"),
+        },
     )
     def post(self, request: Request) -> Response:
         data = _validated(self.InputSerializer, request.data)
@@ -70,12 +78,18 @@ class AuthTokenRefreshApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StrictCharField()
 
     @extend_schema(
         operation_id="auth_token_refresh",
         request=InputSerializer,
-        responses={200: TokenPairOutputSerializer},
+        responses={
+            200: TokenPairOutputSerializer,
+            401: OpenApiResponse(
+                ErrorSerializer, description="not_authenticated: expired or revoked"
+            ),
+            403: OpenApiResponse(ErrorSerializer, description="agent_not_active"),
+        },
     )
     def post(self, request: Request) -> Response:
         data = _validated(self.InputSerializer, request.data)
@@ -90,12 +104,17 @@ class AuthLogoutApi(APIView):
     permission_classes = [AllowAny]
 
     class InputSerializer(serializers.Serializer):
-        refresh = serializers.CharField()
+        refresh = StrictCharField()
 
     @extend_schema(
         operation_id="auth_logout",
         request=InputSerializer,
-        responses={204: OpenApiResponse(description="Signed out")},
+        responses={
+            204: OpenApiResponse(description="Signed out"),
+            401: OpenApiResponse(
+                ErrorSerializer, description="not_authenticated: a forged or expired token"
+            ),
+        },
     )
     def post(self, request: Request) -> Response:
         data = _validated(self.InputSerializer, request.data)
@@ -108,29 +127,29 @@ class AgentMeApi(AgentApi):
 
     class OutputSerializer(serializers.Serializer):
         class BranchSerializer(serializers.Serializer):
-            code = serializers.CharField()
-            name = serializers.CharField()
-            time_zone = serializers.CharField()
-            region = serializers.CharField(source="region.code")
+            code = StrictCharField()
+            name = StrictCharField()
+            time_zone = StrictCharField()
+            region = StrictCharField(source="region.code")
 
         class KantorPerisaiSerializer(serializers.Serializer):
-            code = serializers.CharField()
-            name = serializers.CharField()
+            code = StrictCharField()
+            name = StrictCharField()
 
         class MonthSerializer(serializers.Serializer):
-            period = serializers.CharField(help_text="YYYY-MM in the branch's time zone")
+            period = StrictCharField(help_text="YYYY-MM in the branch's time zone")
             registrations = serializers.IntegerField()
             activations = serializers.IntegerField()
             contributions = serializers.IntegerField(help_text="Rupiah")
             fee = serializers.IntegerField(help_text="Rupiah")
 
-        code = serializers.CharField()
-        full_name = serializers.CharField()
-        status = serializers.CharField()
-        phone = serializers.CharField()
-        nik_masked = serializers.CharField()
-        bank = serializers.CharField()
-        bank_account_masked = serializers.CharField()
+        code = StrictCharField()
+        full_name = StrictCharField()
+        status = StrictCharField()
+        phone = StrictCharField()
+        nik_masked = StrictCharField()
+        bank = StrictCharField()
+        bank_account_masked = StrictCharField()
         branch = BranchSerializer()
         kantor_perisai = KantorPerisaiSerializer(allow_null=True)
         activated_at = serializers.DateTimeField(allow_null=True)

@@ -8,7 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import selectors
-from core.exceptions import InvalidInputError
+from core.exceptions import query_filters
+from core.fields import StrictCharField
 from core.health import UNAVAILABLE, broker_status, database_status
 from core.models import PROVINCE_CODE_VALIDATOR
 
@@ -38,8 +39,8 @@ class ProvinceListApi(APIView):
     pagination_class = None
 
     class OutputSerializer(serializers.Serializer):
-        code = serializers.CharField()
-        name = serializers.CharField()
+        code = StrictCharField()
+        name = StrictCharField()
 
     @extend_schema(operation_id="provinces_list", responses=OutputSerializer(many=True))
     def get(self, request: Request) -> Response:
@@ -49,8 +50,8 @@ class ProvinceListApi(APIView):
 
 class ProvinceDetailApi(APIView):
     class OutputSerializer(serializers.Serializer):
-        code = serializers.CharField()
-        name = serializers.CharField()
+        code = StrictCharField()
+        name = StrictCharField()
         regency_count = serializers.IntegerField()
 
     @extend_schema(operation_id="provinces_retrieve", responses=OutputSerializer)
@@ -65,13 +66,13 @@ class RegencyListApi(APIView):
     pagination_class = None
 
     class FilterSerializer(serializers.Serializer):
-        province = serializers.CharField(required=False, validators=[PROVINCE_CODE_VALIDATOR])
+        province = StrictCharField(required=False, validators=[PROVINCE_CODE_VALIDATOR])
 
     class OutputSerializer(serializers.Serializer):
-        code = serializers.CharField()
-        name = serializers.CharField()
-        province_code = serializers.CharField(source="province_id")
-        kind = serializers.CharField()
+        code = StrictCharField()
+        name = StrictCharField()
+        province_code = StrictCharField(source="province_id")
+        kind = StrictCharField()
 
     @extend_schema(
         operation_id="regencies_list",
@@ -79,8 +80,6 @@ class RegencyListApi(APIView):
         responses=OutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid():
-            raise InvalidInputError(fields=filters.errors)
-        regencies = selectors.regency_list(province_code=filters.validated_data.get("province"))
+        filters = query_filters(self.FilterSerializer, request.query_params)
+        regencies = selectors.regency_list(province_code=filters.get("province"))
         return Response(self.OutputSerializer(regencies, many=True).data)

@@ -18,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from agents.apis import AgentApi
-from core.exceptions import InvalidInputError, error_body, validation_fields
+from core.exceptions import InvalidInputError, error_body, query_filters, validation_fields
+from core.fields import StrictCharField, StrictRegexField, StrictSlugField
 from core.idempotency import checked_key, idempotent_call, request_hash
 from core.pagination import CursorPagination
 from enrollments import coverage, pricing, selectors, services
@@ -59,14 +60,14 @@ class LocationInputSerializer(serializers.Serializer):
 
 class RegistrationInputSerializer(serializers.Serializer):
     client_uuid = serializers.UUIDField()
-    nik = serializers.CharField(max_length=32)
-    full_name = serializers.CharField(max_length=150)
+    nik = StrictCharField(max_length=32)
+    full_name = StrictCharField(max_length=150)
     birth_date = serializers.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
-    phone = serializers.CharField(max_length=24, required=False, allow_blank=True, default="")
-    regency_code = serializers.RegexField(r"^[0-9]{4}$", max_length=4)
-    address = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    occupation = serializers.CharField(max_length=40)
+    phone = StrictCharField(max_length=24, required=False, allow_blank=True, default="")
+    regency_code = StrictRegexField(r"^[0-9]{4}$", max_length=4)
+    address = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
+    occupation = StrictCharField(max_length=40)
     declared_income = serializers.IntegerField(min_value=1)
     programs = serializers.ListField(
         child=serializers.ChoiceField(choices=Program.choices), min_length=2, max_length=3
@@ -119,12 +120,12 @@ class ContributionOutputSerializer(serializers.Serializer):
     period_months = serializers.IntegerField(source="payment_period_months")
     amount_due = serializers.IntegerField()
     priced_on = serializers.DateField()
-    reliefs = serializers.ListField(child=serializers.CharField(), source="reliefs_applied")
+    reliefs = serializers.ListField(child=StrictCharField(), source="reliefs_applied")
 
 
 class WarningOutputSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
+    code = StrictCharField()
+    message = StrictCharField()
 
 
 class RegistrationOutputSerializer(serializers.Serializer):
@@ -137,19 +138,19 @@ class RegistrationOutputSerializer(serializers.Serializer):
     )
     paid_through = serializers.DateField(source="participant.paid_through", allow_null=True)
     arrears_months = serializers.SerializerMethodField()
-    participant_number = serializers.CharField(source="participant.participant_number")
-    payment_code = serializers.CharField()
-    nik_masked = serializers.CharField(source="participant.nik_masked")
-    full_name = serializers.CharField(source="participant.full_name")
+    participant_number = StrictCharField(source="participant.participant_number")
+    payment_code = StrictCharField()
+    nik_masked = StrictCharField(source="participant.nik_masked")
+    full_name = StrictCharField(source="participant.full_name")
     birth_date = serializers.DateField(source="participant.birth_date")
-    sex = serializers.CharField(source="participant.sex")
-    regency_code = serializers.CharField(source="participant.regency_id")
-    occupation = serializers.CharField(source="participant.occupation.code")
+    sex = StrictCharField(source="participant.sex")
+    regency_code = StrictCharField(source="participant.regency_id")
+    occupation = StrictCharField(source="participant.occupation.code")
     declared_income = serializers.IntegerField()
     programs = serializers.SerializerMethodField()
     contribution = ContributionOutputSerializer(source="*")
     warnings = serializers.SerializerMethodField()
-    channel = serializers.CharField()
+    channel = StrictCharField()
     captured_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -159,7 +160,7 @@ class RegistrationOutputSerializer(serializers.Serializer):
         participant = registration.participant
         return coverage.arrears_months(participant.paid_through, participant.branch.local_today())
 
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    @extend_schema_field(serializers.ListField(child=StrictCharField()))
     def get_programs(self, registration: Registration) -> list[str]:
         return [*pricing.MANDATORY, *([pricing.JHT] if registration.includes_jht else [])]
 
@@ -198,7 +199,7 @@ class RegistrationCreateApi(AgentApi):
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
-                str,
+                {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^\\S+$"},
                 OpenApiParameter.HEADER,
                 required=True,
                 description="A UUID the app makes once per registration and reuses on every retry.",
@@ -240,7 +241,10 @@ class RegistrationSyncApi(AgentApi):
     NIK is already a participant) or invalid (with the field errors)."""
 
     class InputSerializer(serializers.Serializer):
-        items = serializers.ListField(child=serializers.JSONField(), allow_empty=False)
+        # Any JSON per item: an item that is not a registration is that item's "invalid".
+        items = serializers.ListField(
+            child=serializers.JSONField(allow_null=True), allow_empty=False
+        )
 
         def validate_items(self, items: list[Any]) -> list[Any]:
             limit = settings.REGISTRATION_SYNC_MAX_ITEMS
@@ -251,7 +255,7 @@ class RegistrationSyncApi(AgentApi):
             return items
 
     class ResultOutputSerializer(serializers.Serializer):
-        client_uuid = serializers.CharField(allow_null=True)
+        client_uuid = StrictCharField(allow_null=True)
         result = serializers.ChoiceField(choices=[outcome.value for outcome in services.Outcome])
         registration = RegistrationOutputSerializer(allow_null=True)
         error = serializers.DictField(allow_null=True)
@@ -332,10 +336,8 @@ class RegistrationListApi(AgentApi):
         responses=RegistrationOutputSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid():
-            raise InvalidInputError(fields=filters.errors)
-        registrations = selectors.registrations_of_agent(agent=self.agent, **filters.validated_data)
+        filters = query_filters(self.FilterSerializer, request.query_params)
+        registrations = selectors.registrations_of_agent(agent=self.agent, **filters)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(registrations, request, view=self)
         return paginator.get_paginated_response(RegistrationOutputSerializer(page, many=True).data)
@@ -442,16 +444,16 @@ class PaymentCreateApi(SignedPartnerApi):
     stored nowhere but the refused-requests log."""
 
     class LineSerializer(serializers.Serializer):
-        payment_code = serializers.CharField(max_length=32)
+        payment_code = StrictCharField(max_length=32)
         amount = serializers.IntegerField(min_value=1)
         months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
 
     class InputSerializer(serializers.Serializer):
-        channel_ref = serializers.CharField(max_length=100)
-        payment_code = serializers.CharField(max_length=32, required=False)
+        channel_ref = StrictCharField(max_length=100)
+        payment_code = StrictCharField(max_length=32, required=False)
         amount = serializers.IntegerField(min_value=1, required=False)
         months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES, required=False)
-        sponsor = serializers.SlugField(max_length=40, required=False)
+        sponsor = StrictSlugField(max_length=40, required=False)
         lines = serializers.ListField(
             child=serializers.DictField(), required=False, max_length=1000
         )
@@ -473,8 +475,8 @@ class PaymentCreateApi(SignedPartnerApi):
             return data
 
     class OutputSerializer(serializers.Serializer):
-        channel_ref = serializers.CharField()
-        participant_number = serializers.CharField()
+        channel_ref = StrictCharField()
+        participant_number = StrictCharField()
         status = serializers.ChoiceField(choices=Participant.Status.choices)
         paid_through = serializers.DateField()
         covered_from = serializers.DateField()
@@ -532,7 +534,7 @@ class PaymentReversalApi(SignedPartnerApi):
     """The channel takes back one of its own payments (refund, chargeback). Idempotent."""
 
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
     @extend_schema(
         operation_id="partner_payments_reversal",

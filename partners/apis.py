@@ -15,6 +15,8 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from core.exceptions import InvalidInputError, PermissionDeniedError
+from core.fields import StrictCharField, StrictRegexField
+from core.schema import ErrorSerializer
 from partners import selectors, services
 from partners.authentication import ApiKeyAuthentication, api_key_of
 from partners.models import PartnerApiKey, PartnerKind, PermitDecision
@@ -92,15 +94,15 @@ class SignedPartnerApi(PartnerApi):
 
 class PermitCheckOutputSerializer(serializers.Serializer):
     class CompanySerializer(serializers.Serializer):
-        name = serializers.CharField()
-        nib = serializers.CharField()
-        npp = serializers.CharField(allow_null=True)
+        name = StrictCharField()
+        nib = StrictCharField()
+        npp = StrictCharField(allow_null=True)
 
     class WorkforceSerializer(serializers.Serializer):
         reported = serializers.IntegerField(allow_null=True)
         enrolled_active = serializers.IntegerField(allow_null=True)
 
-    reference = serializers.CharField()
+    reference = StrictCharField()
     decision = serializers.ChoiceField(choices=PermitDecision.choices)
     reasons = serializers.ListField(
         child=serializers.ChoiceField(
@@ -110,8 +112,8 @@ class PermitCheckOutputSerializer(serializers.Serializer):
     company = CompanySerializer(allow_null=True)
     workforce = WorkforceSerializer()
     arrears_months = serializers.IntegerField(allow_null=True)
-    permit_type = serializers.CharField()
-    application_ref = serializers.CharField()
+    permit_type = StrictCharField()
+    application_ref = StrictCharField()
     checked_at = serializers.DateTimeField()
     valid_until = serializers.DateTimeField()
     verification_url = serializers.URLField()
@@ -122,9 +124,9 @@ class PermitCheckCreateApi(PartnerApi):
     the first check (200)."""
 
     class InputSerializer(serializers.Serializer):
-        nib = serializers.RegexField(r"^[0-9]{13}$", help_text="13 digits")
-        permit_type = serializers.CharField(max_length=100)
-        application_ref = serializers.CharField(max_length=100)
+        nib = StrictRegexField(r"^[0-9]{13}$", help_text="13 digits")
+        permit_type = StrictCharField(max_length=100)
+        application_ref = StrictCharField(max_length=100)
 
     @extend_schema(
         operation_id="partner_permit_checks_create",
@@ -133,6 +135,10 @@ class PermitCheckCreateApi(PartnerApi):
             201: PermitCheckOutputSerializer,
             200: OpenApiResponse(
                 PermitCheckOutputSerializer, description="The first check for this application_ref"
+            ),
+            409: OpenApiResponse(
+                ErrorSerializer,
+                description="conflict: the application_ref was used for another NIB",
             ),
         },
     )
@@ -173,9 +179,9 @@ class VerifyApi(APIView):
 
     class OutputSerializer(serializers.Serializer):
         valid = serializers.BooleanField()
-        reference = serializers.CharField()
+        reference = StrictCharField()
         decision = serializers.ChoiceField(choices=PermitDecision.choices)
-        company_name = serializers.CharField(allow_null=True)
+        company_name = StrictCharField(allow_null=True)
         checked_at = serializers.DateTimeField()
         valid_until = serializers.DateTimeField()
 

@@ -15,7 +15,8 @@ def permit_check_of_partner(*, partner: Partner, reference: str) -> PermitCheck:
 def permit_check_verified(*, reference: str, sig: str) -> PermitCheck:
     """The check, if ``sig`` is its signature. A wrong signature and an unknown
     reference look the same (404), so references cannot be probed."""
-    if not hmac.compare_digest(verification_signature(reference), sig):
+    # Bytes, not str: compare_digest refuses str with non-ASCII characters.
+    if not hmac.compare_digest(verification_signature(reference).encode(), sig.encode()):
         raise NotFoundError()
     check = PermitCheck.objects.select_related("company").filter(reference=reference).first()
     if check is None:

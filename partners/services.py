@@ -115,7 +115,7 @@ def partner_key_authenticate(raw: str) -> PartnerApiKey:
     )
     # Hash even when no key matched, so timing does not tell a real prefix apart.
     offered = _key_hash(secret)
-    if key is None or not hmac.compare_digest(offered, key.secret_hash):
+    if key is None or not hmac.compare_digest(offered.encode(), key.secret_hash.encode()):
         raise InvalidApiKeyError()
     now = timezone.now()
     if key.last_used_at is None or key.last_used_at < now - LAST_USED_RESOLUTION:

@@ -65,6 +65,6 @@ def signature_verify(
         expected = signature_of(secret, timestamp, body)
         for candidate in signatures:
             # Every comparison runs: the time taken says nothing about which matched.
-            matched |= hmac.compare_digest(expected, candidate)
+            matched |= hmac.compare_digest(expected.encode(), candidate.encode())
     if not matched:
         raise BadSignatureError()

@@ -5,14 +5,15 @@ import io
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import renderers, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import InvalidInputError
+from core.exceptions import query_filters
+from core.fields import StrictCharField
 from tallies import selectors
 
 COLUMNS = [
@@ -73,16 +74,16 @@ class TallyListApi(APIView):
 
     class FilterSerializer(serializers.Serializer):
         year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
-        region = serializers.CharField(max_length=20, required=False)
-        branch = serializers.CharField(max_length=5, required=False)
+        region = StrictCharField(max_length=20, required=False)
+        branch = StrictCharField(max_length=5, required=False)
         as_of = serializers.DateField(required=False)
 
     class OutputSerializer(serializers.Serializer):
         class BranchSerializer(serializers.Serializer):
-            code = serializers.CharField()
-            name = serializers.CharField()
+            code = StrictCharField()
+            name = StrictCharField()
 
-        branch = serializers.SerializerMethodField()
+        branch = BranchSerializer(source="*")
         as_of = serializers.DateField(allow_null=True)
         target_new_participants = serializers.IntegerField()
         new_participants = serializers.IntegerField()
@@ -100,21 +101,18 @@ class TallyListApi(APIView):
         active_agents = serializers.IntegerField()
         productive_agents = serializers.IntegerField()
 
-        def get_branch(self, standing: selectors.Standing) -> dict[str, str]:
-            return {"code": standing.code, "name": standing.name}
-
     @extend_schema(
         operation_id="tallies_list",
         parameters=[FilterSerializer],
         responses={
-            200: OpenApiResponse(OutputSerializer(many=True), description="{results: [...]}")
+            200: OpenApiResponse(
+                inline_serializer("TallyList", {"results": OutputSerializer(many=True)}),
+                description="One row per branch the caller may see.",
+            )
         },
     )
     def get(self, request: Request) -> Response:
-        filters = self.FilterSerializer(data=request.query_params)
-        if not filters.is_valid():
-            raise InvalidInputError(fields=filters.errors)
-        data = filters.validated_data
+        data = query_filters(self.FilterSerializer, request.query_params)
         year = data.get("year") or timezone.localdate().year
         branches = selectors.visible_branches(
             request.user, region=data.get("region"), branch=data.get("branch")

@@ -2,9 +2,11 @@ import datetime
 
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
+from rest_framework import serializers
 
 from core import crypto
 from core.dates import add_months, month_end, period_of
+from core.fields import StrictCharField, StrictRegexField
 from core.phone import PhoneError, looks_like_phone, normalise_phone
 from core.throttling import attempt_take, attempts_forget
 
@@ -85,3 +87,15 @@ def test_the_lookup_hash_is_keyed(settings):
     first = crypto.keyed_digest("7471014507900001")
     settings.NIK_HASH_KEY = "another-key"
     assert crypto.keyed_digest("7471014507900001") != first
+
+
+@pytest.mark.parametrize("value", [0, 12.5, True, ["KDI"], {"code": "KDI"}])
+def test_strict_string_fields_refuse_what_is_not_a_string(value):
+    class Form(serializers.Serializer):
+        name = StrictCharField()
+        code = StrictRegexField(r"^[A-Z]{3}$")
+
+    assert Form(data={"name": "Kendari", "code": "KDI"}).is_valid()
+    form = Form(data={"name": value, "code": value})
+    assert not form.is_valid()
+    assert set(form.errors) == {"name", "code"}

@@ -46,6 +46,25 @@ def test_bad_filters_are_validation_errors(client_a):
     assert set(response.json()["fields"]) == {"status", "updated_since"}
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": ""},
+        {"updated_since": " "},
+        {"page_size": "0"},
+        {"page_size": "201"},
+        {"page_size": "ten"},
+        {"page_size": "\u0661"},
+        {"page_size": ""},
+    ],
+)
+def test_empty_filters_and_bad_page_sizes_are_refused_not_ignored(client_a, query):
+    post(client_a, body(1))
+    response = client_a.get(REGISTRATIONS, query, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == set(query)
+
+
 def test_list_pages_with_a_cursor_newest_first(client_a):
     client_a.post(SYNC, {"items": [body(n) for n in range(1, 8)]}, format="json")
     first = client_a.get(REGISTRATIONS, {"page_size": 5}).json()

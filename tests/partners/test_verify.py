@@ -52,3 +52,9 @@ def test_verification_urls_use_the_public_base_url_when_set(ptsp_client, setting
         format="json",
     ).json()
     assert body["verification_url"].startswith("https://perisai.example.id/api/v1/verify/PC-")
+
+
+def test_a_signature_with_non_ascii_characters_is_404_not_500(api_client, checked):
+    reference = checked["reference"]
+    assert api_client.get(f"/api/v1/verify/{reference}", {"sig": "é" * 32}).status_code == 404
+    assert api_client.get(f"/api/v1/verify/{reference}é", {"sig": "0"}).status_code == 404

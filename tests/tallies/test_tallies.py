@@ -215,6 +215,15 @@ def test_regional_staff_and_filters(tallied, region):
     assert [row["branch"]["code"] for row in filtered] == ["MDO"]
 
 
+@pytest.mark.parametrize("query", [{"format": ""}, {"branch": ""}, {"as_of": "yesterday"}])
+def test_malformed_tally_queries_are_400(tallied, kendari, query):
+    client = APIClient()
+    client.force_authenticate(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    response = client.get("/api/v1/tallies", query)
+    assert response.status_code == 400
+    assert set(response.json()["fields"]) == set(query)
+
+
 def test_agents_and_anonymous_cannot_read_tallies(tallied, kendari):
     assert APIClient().get("/api/v1/tallies").status_code == 401
     agent_client = APIClient()

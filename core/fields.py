@@ -1,0 +1,25 @@
+"""Input fields that take strings only. DRF's CharField turns 0 into "0"; a client
+that sends a number where the contract says string has a bug worth reporting."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+
+class _StringOnly:
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid")  # type: ignore[attr-defined]
+        return super().to_internal_value(data)  # type: ignore[misc]
+
+
+class StrictCharField(_StringOnly, serializers.CharField):
+    pass
+
+
+class StrictRegexField(_StringOnly, serializers.RegexField):
+    pass
+
+
+class StrictSlugField(_StringOnly, serializers.SlugField):
+    pass
