@@ -59,6 +59,10 @@ class AuthTokenObtainApi(APIView):
                 ErrorSerializer, description="not_authenticated: wrong username or password"
             ),
             403: OpenApiResponse(ErrorSerializer, description="agent_not_active"),
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="unavailable: the sign-in attempt counter cannot be reached",
+            ),
         },
     )
     def post(self, request: Request) -> Response:

@@ -25,14 +25,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @never_cache
 @require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Ready to serve: the database answers, and the broker too when one is configured.
-    503 names the dependency that failed."""
+    """Ready to serve when the database answers: 503 otherwise. A broker that does not
+    answer is reported (``"status": "degraded"``) but keeps the instance in service:
+    the API works without it (docs/security.md), and taking every instance out of the
+    load balancer because Redis is down would turn a degradation into an outage."""
     checks = {"database": database_status(), "broker": broker_status()}
-    ready = UNAVAILABLE not in checks.values()
-    return JsonResponse(
-        {"status": "ok" if ready else UNAVAILABLE, "checks": checks},
-        status=200 if ready else 503,
-    )
+    if checks["database"] == UNAVAILABLE:
+        return JsonResponse({"status": UNAVAILABLE, "checks": checks}, status=503)
+    degraded = UNAVAILABLE in checks.values()
+    return JsonResponse({"status": "degraded" if degraded else "ok", "checks": checks})
 
 
 class ProvinceListApi(APIView):

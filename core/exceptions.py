@@ -67,6 +67,14 @@ class NotFoundError(ApplicationError):
     default_message = _("Not found.")
 
 
+class UnavailableError(ApplicationError):
+    """A dependency the request cannot do without is down; the client should retry."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    code = "unavailable"
+    default_message = _("The service is temporarily unavailable. Try again shortly.")
+
+
 class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     code = "conflict"

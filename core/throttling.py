@@ -3,16 +3,26 @@
 Each attempt takes a slot with one atomic increment *before* the work it guards, so N
 concurrent attempts against a limit of L let exactly L through, never more. Windows are
 fixed (aligned to the epoch), so Retry-After is exact: the seconds left in the window.
+
+When the cache is unreachable the caller chooses: ``fail_open`` lets the attempt through
+(rate limits protect capacity; refusing every permit check because Redis is down would
+do more harm), otherwise :class:`~core.exceptions.UnavailableError` (a 503) is raised
+(sign-in: without a counter, passwords could be guessed freely).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
+
+from core.exceptions import UnavailableError
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -29,22 +39,44 @@ def _cache_key(scope: str, key: str, window: int, now: float) -> str:
 
 
 def attempt_take(
-    *, scope: str, key: str, limit: int, window: int, now: float | None = None
+    *,
+    scope: str,
+    key: str,
+    limit: int,
+    window: int,
+    now: float | None = None,
+    fail_open: bool = False,
 ) -> Attempt:
     now = time.time() if now is None else now
-    cache_key = _cache_key(scope, key, window, now)
-    cache.add(cache_key, 0, timeout=window + 1)
     try:
-        count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 0, timeout=window + 1)
-        count = cache.incr(cache_key)
+        count = _increment(_cache_key(scope, key, window, now), window)
+    except Exception as exc:  # the cache's client raises its own connection errors
+        logger.warning(
+            "throttling: cache unreachable",
+            extra={"scope": scope, "fail_open": fail_open, "error": type(exc).__name__},
+        )
+        if not fail_open:
+            raise UnavailableError() from exc
+        count = 0
     window_end = (int(now // window) + 1) * window
     return Attempt(
         allowed=count <= limit, count=count, retry_after=max(1, math.ceil(window_end - now))
     )
 
 
+def _increment(cache_key: str, window: int) -> int:
+    cache.add(cache_key, 0, timeout=window + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 0, timeout=window + 1)
+        count = cache.incr(cache_key)
+    return count
+
+
 def attempts_forget(*, scope: str, key: str, window: int, now: float | None = None) -> None:
     now = time.time() if now is None else now
-    cache.delete(_cache_key(scope, key, window, now))
+    try:
+        cache.delete(_cache_key(scope, key, window, now))
+    except Exception as exc:  # the count expires with its window anyway
+        logger.warning("throttling: cache unreachable", extra={"error": type(exc).__name__})

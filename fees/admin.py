@@ -19,6 +19,7 @@ from fees.models import (
     FeeScheme,
     FeeStatement,
     FlagStatus,
+    PendingRecompute,
     RegistrationFlag,
     StatementStatus,
 )
@@ -191,6 +192,21 @@ class FeeLineAdmin(BranchScopedAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(PendingRecompute)
+class PendingRecomputeAdmin(BranchScopedAdmin):
+    """Branch-months whose recompute waits for the broker to come back; normally empty."""
+
+    list_display = ("branch", "period", "created_at")
+    readonly_fields = list_display
+    fields = list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 

@@ -308,3 +308,24 @@ class RegistrationFlag(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.registration_id} {self.rule}"
+
+
+class PendingRecompute(models.Model):
+    """A branch-month whose recompute could not be queued because the broker was down.
+    ``fees.requeue_pending_recomputes`` queues it once the broker is back."""
+
+    branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("period"), max_length=7, validators=[PERIOD_VALIDATOR])
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("pending fee recompute")
+        verbose_name_plural = _("pending fee recomputes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["branch", "period"], name="fees_pending_recompute_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.period}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 from agents.models import Branch
 from core.dates import period_of
 from fees import services
+from fees.models import PendingRecompute
 
 logger = logging.getLogger(__name__)
 
@@ -41,3 +42,16 @@ def recompute_open_month() -> str:
 @shared_task(name="fees.deactivate_idle_agents")
 def deactivate_idle_agents() -> list[str]:
     return services.idle_agents_deactivate()
+
+
+@shared_task(name="fees.requeue_pending_recomputes")
+def requeue_pending_recomputes() -> int:
+    """Every few minutes: queue the recomputes that could not be queued while the broker
+    was down. Runs only when the broker is up (it came through it); a row is deleted
+    after its task is queued, so a failure part-way leaves the rest for next time."""
+    queued = 0
+    for pending in PendingRecompute.objects.order_by("pk"):
+        recompute_branch.delay(pending.branch_id, pending.period)
+        pending.delete()
+        queued += 1
+    return queued

@@ -26,7 +26,9 @@ class PartnerKeyThrottle(BaseThrottle):
         if key is None:
             return True
         limit, window = settings.PARTNER_THROTTLE
-        attempt = attempt_take(scope="partner-key", key=key.prefix, limit=limit, window=window)
+        attempt = attempt_take(
+            scope="partner-key", key=key.prefix, limit=limit, window=window, fail_open=True
+        )
         self._retry_after = attempt.retry_after
         return attempt.allowed
 

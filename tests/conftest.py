@@ -6,9 +6,11 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from agents.models import Branch
+from config.celery import app as celery_app
 from partners.models import Partner, PartnerKind
 from tests.agents.conftest import active_agent
 from tests.agents.factories import BranchFactory, RegionFactory
@@ -119,3 +121,36 @@ def no_auto_recompute():
     themselves switch that off."""
     with mock.patch("fees.tasks.recompute_branch.apply_async"):
         yield
+
+
+# Nothing listens on port 1: connections are refused at once, as when Redis is down.
+REDIS_DOWN = "redis://127.0.0.1:1/0"
+CACHE_DOWN = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_DOWN,
+        "KEY_PREFIX": "perisai",
+    }
+}
+
+
+@pytest.fixture
+def redis_down():
+    """Cache and broker both unreachable, tasks really sent (not run in-process)."""
+    conf = celery_app.conf
+    saved = conf.broker_url, conf.task_always_eager
+    conf.broker_url, conf.task_always_eager = REDIS_DOWN, False
+    _forget_broker_connections()
+    with override_settings(CACHES=CACHE_DOWN):
+        yield
+    conf.broker_url, conf.task_always_eager = saved
+    _forget_broker_connections()
+
+
+def _forget_broker_connections() -> None:
+    # Celery keeps its connection and producer pools for the app's life; drop them so
+    # the next task is sent with the broker URL now configured.
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None

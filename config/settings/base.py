@@ -232,6 +232,15 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TIMEZONE = "Asia/Jakarta"
 # Every task is idempotent, so a task is acknowledged only once it has finished and a
 # killed worker's task is delivered again.
+# Broker down: a request that queues a task fails fast (a second or two) instead of
+# hanging; callers keep what they could not queue (fees.PendingRecompute).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -241,7 +250,7 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # longer than the longest task, or a slow recompute would run twice at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
-    "socket_connect_timeout": 5,
+    "socket_connect_timeout": 2,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -264,6 +273,10 @@ CELERY_BEAT_SCHEDULE = {
     "deactivate-idle-agents": {
         "task": "fees.deactivate_idle_agents",
         "schedule": crontab(hour=1, minute=0),
+    },
+    "requeue-pending-fee-recomputes": {
+        "task": "fees.requeue_pending_recomputes",
+        "schedule": crontab(minute="*/5"),
     },
     "recompute-fees-open-month": {
         "task": "fees.recompute_open_month",

@@ -207,6 +207,15 @@ def test_requests_are_throttled_per_key(ptsp, ptsp_client, settings):
     assert check(other).status_code == 201  # per key, not per office
 
 
+def test_permits_are_still_checked_with_redis_down(ptsp, ptsp_client, redis_down):
+    """Throttling fails open for partners: a permit office is not turned away because
+    the counter is unreachable (sign-in, by contrast, fails closed)."""
+    company("9120001234567")
+    response = check(ptsp_client)
+    assert response.status_code == 201
+    assert response.json()["decision"] == "eligible"
+
+
 def test_create_partner_key_prints_a_working_key_last(ptsp, bank):
     out = StringIO()
     call_command("create_partner_key", "--office", "ptsp-7471", stdout=out)
