@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audited
 from core.models import NikHolder, Regency, TimeStampedModel
 
 
@@ -144,6 +145,7 @@ class AppointedBank(models.TextChoices):
     BSI = "BSI", "BSI"
 
 
+@audited()
 class Agent(NikHolder, TimeStampedModel):
     """A Perisai agent. Status changes only through agents.services, each one recorded
     in AgentStatusChange."""

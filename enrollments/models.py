@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, Branch
+from core.audit import audited
 from core.models import NikHolder, Regency, TimeStampedModel
 from partners.models import Partner
 
@@ -208,6 +209,7 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
+@audited()
 class Participant(NikHolder, TimeStampedModel):
     """An informal worker (peserta BPU). One NIK, one participant: the database's
     unique index on the NIK's keyed hash decides."""
@@ -280,6 +282,7 @@ class Participant(NikHolder, TimeStampedModel):
         return f"{self.participant_number} {self.full_name}"
 
 
+@audited()
 class Registration(TimeStampedModel):
     """How a participant was registered: by which agent, when and where, with which
     consent, and the contribution priced then (frozen: later rate changes never
@@ -444,6 +447,7 @@ class Sponsorship(TimeStampedModel):
         return f"{self.sponsor_id} -> {self.participant_id}"
 
 
+@audited()
 class Payment(models.Model):
     """One delivery from a payment channel, unique by the channel's reference. It pays
     one participant, or (a sponsor payment) many, one line each."""
@@ -480,6 +484,7 @@ class Payment(models.Model):
         return f"{self.channel_id}:{self.channel_ref}"
 
 
+@audited()
 class PaymentLine(models.Model):
     """What one payment did for one participant: the months it covers."""
 
@@ -554,6 +559,7 @@ class PaymentLine(models.Model):
         return f"{self.payment_id}/{self.participant_id}"
 
 
+@audited()
 class PaymentReversal(models.Model):
     """A channel took a payment back (refund, chargeback). At most one per payment."""
 

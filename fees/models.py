@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, Branch, KantorPerisai
+from core.audit import audited
 from core.models import TimeStampedModel
 from enrollments.models import Effective, PaymentLine, Registration
 
@@ -55,6 +56,7 @@ class StatementStatus(models.TextChoices):
     FORFEITED = "forfeited", _("Forfeited (agent terminated)")
 
 
+@audited()
 class FeeStatement(TimeStampedModel):
     """A month's fee lines for one agent (or, for overrides, one Kantor Perisai).
     open -> approved -> paid; an approved statement never changes, so a line for its
@@ -146,6 +148,7 @@ class LineKind(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment")
 
 
+@audited()
 class FeeLine(models.Model):
     """The append-only ledger: a line is never updated or deleted (a trigger refuses it
     on PostgreSQL); a correction is a new line. ``source_key`` names what earned the

@@ -5,6 +5,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audited
 from core.models import Province, Regency, TimeStampedModel
 
 
@@ -17,6 +18,7 @@ class PartnerKind(models.TextChoices):
 PERMIT_OFFICE_KINDS = frozenset({PartnerKind.PTSP, PartnerKind.PATEN})
 
 
+@audited()
 class Partner(TimeStampedModel):
     """An organisation that calls the partner API: a permit office, which may check
     companies in its jurisdiction, or a payment channel (national)."""
@@ -62,6 +64,7 @@ class Partner(TimeStampedModel):
         return self.kind in PERMIT_OFFICE_KINDS
 
 
+@audited(exclude=["secret_hash"])
 class PartnerApiKey(models.Model):
     """``<prefix>.<secret>``: the prefix finds the row, the secret is checked against a
     keyed hash of it. The key itself is shown once, when created, and stored nowhere."""
@@ -120,6 +123,7 @@ class PartnerSigningSecret(models.Model):
         return f"{self.partner_id} {self.label or self.pk}"
 
 
+@audited()
 class Company(TimeStampedModel):
     """An employer, as last reported to BPJS Ketenagakerjaan (CSV imports)."""
 
