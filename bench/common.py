@@ -10,6 +10,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "docs" / "benchmarks.md"
@@ -40,6 +41,49 @@ def setup_django(database: str) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+
+
+BENCH_PASSWORD = "Bench-password-2026!"
+
+
+def bench_agents(count: int) -> list[Any]:
+    """``count`` active agents of the bench branch (BEN, in Kota Kendari), created on
+    first use with the password ``BENCH_PASSWORD``; existing ones are reused."""
+    from agents import services as agent_services
+    from agents.models import Agent, AppointedBank, Branch, Region
+    from core.models import Regency
+
+    regency, _ = Regency.objects.get_or_create(
+        code="7471", defaults={"name": "Kota Kendari", "province_id": "74"}
+    )
+    region, _ = Region.objects.get_or_create(code="KW-BENCH", defaults={"name": "Bench"})
+    branch, _ = Branch.objects.get_or_create(
+        code="BEN",
+        defaults={
+            "name": "Bench",
+            "region": region,
+            "regency": regency,
+            "time_zone": "Asia/Makassar",
+        },
+    )
+    agents = list(Agent.objects.filter(branch=branch, status="active")[:count])
+    while len(agents) < count:
+        n = len(agents) + 1
+        agent = agent_services.agent_apply(
+            branch=branch,
+            full_name=f"Bench {n}",
+            nik=f"74710101018{n % 10}{n:04d}"[:16],
+            phone=f"0812{n:08d}",
+            bank=AppointedBank.BNI,
+            bank_account_number=f"{n:010d}",
+            password=BENCH_PASSWORD,
+            by=None,
+        )
+        agent_services.agent_training_record(
+            agent=agent, completed_on=branch.local_today(), trainer="Bench", branch=branch, by=None
+        )
+        agents.append(agent_services.agent_activate(agent=agent, by=None))
+    return agents
 
 
 def percentile(values: list[float], share: float) -> float:

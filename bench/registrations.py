@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, record, setup_django
+from common import ROOT, bench_agents, record, setup_django
 from permit_checks import parse_wrk, wait_for_port
 
 DATABASE = "perisai_bench_registrations"
@@ -87,43 +87,10 @@ def main() -> None:
     from django.utils import timezone
     from rest_framework_simplejwt.tokens import RefreshToken
 
-    from agents import services as agent_services
-    from agents.models import Agent, AppointedBank, Branch, Region
-    from core.models import Regency
     from enrollments.models import Registration
 
     clear()
-    regency, _ = Regency.objects.get_or_create(
-        code="7471", defaults={"name": "Kota Kendari", "province_id": "74"}
-    )
-    region, _ = Region.objects.get_or_create(code="KW-BENCH", defaults={"name": "Bench"})
-    branch, _ = Branch.objects.get_or_create(
-        code="BEN",
-        defaults={
-            "name": "Bench",
-            "region": region,
-            "regency": regency,
-            "time_zone": "Asia/Makassar",
-        },
-    )
-    password = "Bench-password-2026!"
-    agents = list(Agent.objects.filter(branch=branch, status="active")[: args.agents])
-    while len(agents) < args.agents:
-        n = len(agents) + 1
-        agent = agent_services.agent_apply(
-            branch=branch,
-            full_name=f"Bench {n}",
-            nik=f"74719901019{n % 10}{n:04d}"[:16],
-            phone=f"0812{n:08d}",
-            bank=AppointedBank.BNI,
-            bank_account_number=f"{n:010d}",
-            password=password,
-            by=None,
-        )
-        agent_services.agent_training_record(
-            agent=agent, completed_on=branch.local_today(), trainer="Bench", branch=branch, by=None
-        )
-        agents.append(agent_services.agent_activate(agent=agent, by=None))
+    agents = bench_agents(args.agents)
     tokens = [str(RefreshToken.for_user(agent.user).access_token) for agent in agents]
 
     captured = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
