@@ -119,6 +119,7 @@ def main() -> None:
                     str(p.occupation_id),
                     str(p.branch_id),
                     "awaiting_payment",
+                    p.nik_province_code,
                 ]
             )
             + "\n"
@@ -168,7 +169,7 @@ def main() -> None:
                     c.copy(
                         "COPY enrollments_participant (id, created_at, updated_at, nik_ciphertext, nik_digest, "
                         "nik_last4, participant_number, full_name, birth_date, sex, phone, regency_id, address, "
-                        "occupation_id, branch_id, status) FROM STDIN"
+                        "occupation_id, branch_id, status, nik_province_code) FROM STDIN"
                     ) as copy,
                 ):
                     copy.write(participants.getvalue())
