@@ -3,12 +3,17 @@ machine's facts, and appending results to docs/benchmarks.md."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import platform
+import signal
+import socket
 import statistics
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -73,9 +78,9 @@ def bench_agents(count: int) -> list[Any]:
             branch=branch,
             full_name=f"Bench {n}",
             nik=f"74710101018{n % 10}{n:04d}"[:16],
-            phone=f"0812{n:08d}",
+            phone=f"0819{n:08d}",  # the generated slices use 0812
             bank=AppointedBank.BNI,
-            bank_account_number=f"{n:010d}",
+            bank_account_number=f"9{n:09d}",
             password=BENCH_PASSWORD,
             by=None,
         )
@@ -84,6 +89,52 @@ def bench_agents(count: int) -> list[Any]:
         )
         agents.append(agent_services.agent_activate(agent=agent, by=None))
     return agents
+
+
+def wait_for_port(port: int, timeout: float = 30) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@contextlib.contextmanager
+def gunicorn(port: int, workers: int) -> Iterator[None]:
+    """The project served by gunicorn on 127.0.0.1:``port`` with ``workers`` sync workers,
+    on the benchmark's database (setup_django has set DATABASE_URL), without access log;
+    stopped on exit."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false"}
+    server = subprocess.Popen(
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            "1",
+            "--timeout",
+            "120",
+            "--log-level",
+            "warning",
+            "--access-logfile",
+            "/dev/null",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -108,18 +159,24 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        pg = cursor.fetchone()[0]
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    pg = subprocess.run(
+        ["psql", "-d", server, "-tAc", "SHOW server_version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, PostgreSQL {pg}"
 
 
-def record(title: str, command: str, lines: list[str]) -> None:
+def record(title: str, command: str, lines: list[str], *, table: list[str] | None = None) -> None:
+    """Appends a section to docs/benchmarks.md: the title with the time, the machine,
+    the exact command, the figures as a list and an optional Markdown table."""
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = [f"## {title} — {stamp}", "", f"Machine: {machine()}", "", "```", command, "```", ""]
     block += [f"- {line}" for line in lines] + [""]
+    if table:
+        block += [*table, ""]
     if not RESULTS.exists():
         RESULTS.write_text(
             "# Benchmarks\n\nEach run appends its figures with the exact command that produced "

@@ -19,8 +19,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, record, setup_django
+from common import gunicorn, record, setup_django
 
 DATABASE = "perisai_bench_permits"
 PORT = 8765
@@ -110,16 +108,6 @@ def bare_lookup_ms(companies: int, samples: int = 2000) -> float:
     return sorted(timings)[len(timings) // 2] * 1000
 
 
-def wait_for_port(port: int, timeout: float = 30) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not start")
-
-
 def parse_wrk(output: str) -> dict[str, float]:
     def to_ms(value: str) -> float:
         number, unit = re.match(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
@@ -166,36 +154,12 @@ def main() -> None:
     PermitCheck.objects.all().delete()
     bare = bare_lookup_ms(args.companies)
 
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false"}
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            "1",
-            "--log-level",
-            "warning",
-            "--access-logfile",
-            "/dev/null",
-            "--env",
-            "DJANGO_SETTINGS_MODULE=config.settings.local",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
     lines = [
         f"{args.companies:,} companies; gunicorn {args.workers} sync workers; wrk on loopback, {args.duration} s per level"
     ]
     best = None
     single: dict[str, float] | None = None
-    try:
-        wait_for_port(PORT)
+    with gunicorn(PORT, args.workers):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(
                 LUA.replace("%(companies)d", str(args.companies))
@@ -237,9 +201,6 @@ def main() -> None:
                 and (best is None or figures["rps"] > best["rps"])
             ):
                 best = {**figures, "connections": connections}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     stored = PermitCheck.objects.count()
     if best and single:
         lines.append(

@@ -18,7 +18,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, bench_agents, record, setup_django
-from permit_checks import parse_wrk, wait_for_port
+from common import bench_agents, gunicorn, record, setup_django
+from permit_checks import parse_wrk
 
 DATABASE = "perisai_bench_registrations"
 PORT = 8766
@@ -117,36 +116,12 @@ def main() -> None:
         "{TOKENS}", "{" + ",".join(f'"{token}"' for token in tokens) + "}"
     ).replace("TEMPLATE", template)
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DJANGO_DEBUG": "false",
-    }
-    server = subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "gunicorn"),
-            "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--workers",
-            str(args.workers),
-            "--log-level",
-            "warning",
-            "--access-logfile",
-            "/dev/null",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     lines = [
         f"{args.agents} agents; gunicorn {args.workers} sync workers; wrk on loopback, "
         f"{args.duration} s per level; every request a new worker"
     ]
     best = None
-    try:
-        wait_for_port(PORT)
+    with gunicorn(PORT, args.workers):
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(script_text)
         # Warm-up, not recorded: imports, connections, caches in both workers.
@@ -189,9 +164,6 @@ def main() -> None:
                 and (best is None or figures["rps"] > best["rps"])
             ):
                 best = {**figures, "connections": connections}
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     if best:
         lines.append(
             f"highest rate with p99 ≤ 300 ms: **{best['rps']:.0f} req/s** "
