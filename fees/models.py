@@ -148,11 +148,14 @@ class LineKind(models.TextChoices):
     ADJUSTMENT = "adjustment", _("Adjustment")
 
 
-@audited()
 class FeeLine(models.Model):
     """The append-only ledger: a line is never updated or deleted (a trigger refuses it
     on PostgreSQL); a correction is a new line. ``source_key`` names what earned the
-    line, so a recompute inserts each line once however often it runs."""
+    line, so a recompute inserts each line once however often it runs.
+
+    Not in the audit trail: with updates and deletes refused, its events would only copy
+    each line as inserted, a million rows a month, doubling the recompute's writes; the
+    line itself records when it was written and what earned it."""
 
     Kind = LineKind
 

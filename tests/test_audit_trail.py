@@ -14,7 +14,7 @@ from django.test import RequestFactory
 from agents.models import Agent
 from core.audit import AuditContextMiddleware
 from enrollments.models import Participant, Registration
-from fees.models import FeeLine
+from fees.models import FeeLine, FeeStatement
 from fees.tasks import recompute_branch
 from partners.models import PartnerApiKey
 from tests.agents.conftest import active_agent
@@ -29,18 +29,19 @@ def event_model(model: type[Model]) -> Any:
     return apps.get_model(model._meta.app_label, f"{model.__name__}Event")
 
 
-def test_a_bulk_recompute_records_every_line_it_writes_as_a_task(
+def test_a_bulk_recompute_records_every_statement_it_opens_as_a_task(
     kendari, channel, no_auto_recompute
 ):
     agent = active_agent(kendari)
     for n in (1, 2, 3):
         pay(channel, register(agent, n), months=3, at=iso(datetime.date(2026, 10, 5 + n)))
     recompute_branch.apply(args=(kendari.pk, "2026-10"))  # the task, run here
-    lines = FeeLine.objects.all()
-    assert lines.count() >= 3
-    events = event_model(FeeLine).objects.filter(pgh_label="insert")
+    assert FeeLine.objects.count() >= 3
+    statements = FeeStatement.objects.all()
+    assert statements.exists()
+    events = event_model(FeeStatement).objects.filter(pgh_label="insert")
     assert set(events.values_list("pgh_obj_id", flat=True)) == set(
-        lines.values_list("pk", flat=True)
+        statements.values_list("pk", flat=True)
     )
     contexts = {
         event.pgh_context.metadata["channel"] for event in events.select_related("pgh_context")
