@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import json
 import os
 import platform
 import signal
@@ -12,6 +13,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -102,27 +104,25 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(port: int, workers: int) -> Iterator[None]:
-    """The project served by gunicorn on 127.0.0.1:``port`` with ``workers`` sync workers,
-    on the benchmark's database (setup_django has set DATABASE_URL), without access log;
-    stopped on exit."""
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false"}
+def gunicorn(port: int, workers: int, threads: int) -> Iterator[None]:
+    """The project served as in production (config/gunicorn.py: gthread workers) on
+    127.0.0.1:``port`` with ``workers`` processes of ``threads`` threads, on the benchmark's
+    database (setup_django has set DATABASE_URL), without access log; stopped on exit."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.local",
+        "DJANGO_DEBUG": "false",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": str(workers),
+        "GUNICORN_THREADS": str(threads),
+        "GUNICORN_TIMEOUT": "120",
+    }
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "config.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            "1",
-            "--timeout",
-            "120",
-            "--log-level",
-            "warning",
-            "--access-logfile",
-            "/dev/null",
+            *("--config", "python:config.gunicorn"),
+            *("--access-logfile", "/dev/null", "--log-level", "warning"),
         ],
         cwd=ROOT,
         env=env,
@@ -135,6 +135,46 @@ def gunicorn(port: int, workers: int) -> Iterator[None]:
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def http_post(path: str, body: Any, headers: dict[str, str]) -> bytes:
+    """A raw HTTP/1.1 POST of ``body`` as JSON, for bench/loadgen.py."""
+    payload = json.dumps(body).encode()
+    head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
+    head += [f"{name}: {value}" for name, value in headers.items()]
+    head.append(f"Content-Length: {len(payload)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
+
+
+def fixed_rate(requests: list[bytes], rate: float, port: int) -> dict[str, float]:
+    """``requests`` sent in order at ``rate`` a second to 127.0.0.1:``port`` by
+    bench/loadgen.py in a process of its own (open loop: each at its scheduled time,
+    its latency counted from then). Returns the achieved rate, the latency percentiles in
+    ms and the failures (non-2xx or no answer)."""
+    with tempfile.TemporaryDirectory() as directory:
+        source, figures = Path(directory) / "requests.json", Path(directory) / "figures.json"
+        source.write_text(json.dumps([request.decode("latin-1") for request in requests]))
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "loadgen.py"),
+                *("--port", str(port), "--rate", str(rate)),
+                *("--input", str(source), "--output", str(figures)),
+            ],
+            check=True,
+        )
+        result: dict[str, float] = json.loads(figures.read_text())
+        return result
+
+
+def sustained(figures: dict[str, float], p99_ms: float) -> bool:
+    """The rate was held (at least 95% of the target arrived), without a failure, and
+    p99 stayed within ``p99_ms``."""
+    return (
+        figures["rps"] >= 0.95 * figures["target"]
+        and figures["errors"] == 0
+        and figures["p99"] <= p99_ms
+    )
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -81,7 +81,9 @@ def main() -> None:
     parser.add_argument("--fractions", default="4,2,1", help="sizes, as 1/n of the full slice")
     parser.add_argument("--clients", type=int, default=4, help="agents syncing at once")
     parser.add_argument("--batches", type=int, default=40, help="sync batches per size")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="fee recompute processes"
+    )
     parser.add_argument("--regenerate", action="store_true", help="generate even if present")
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/perisai")
@@ -104,7 +106,7 @@ def main() -> None:
         sync = python(
             "sync_batches.py",
             *("--database", name, "--clients", str(args.clients)),
-            *("--batches", str(args.batches), "--workers", str(args.workers)),
+            *("--batches", str(args.batches)),
         )
         rows.append((fraction, fees, tallies, sync))
 
@@ -143,7 +145,7 @@ def main() -> None:
         f"{FULL['payments']:,} payments over {FULL['months']} months and {FULL['companies']:,} "
         f"companies in {FULL['branches']} branches; fees for {PERIOD} on {args.workers} worker "
         f"processes, tallies for {DAY} (median of 5), sync from {args.clients} agents at once "
-        f"({args.batches} batches of 500) against gunicorn with {args.workers} workers",
+        f"({args.batches} batches of 500) against gunicorn as configured for production",
         *notes,
         *ratios,
     ]

@@ -1,62 +1,42 @@
-"""Single registrations under load: gunicorn serving POST /api/v1/agent/registrations
-(one worker registered per request, as an app with signal sends them one by one), many
-agents at once, driven by wrk from a second process on loopback. Every request is a new
-worker (a new NIK, client_uuid and Idempotency-Key), so each one validates, prices,
+"""Single registrations at fixed request rates: gunicorn serving POST
+/api/v1/agent/registrations (one worker registered per request, as an app with signal
+sends them one by one) from many agents at once, loaded at a fixed arrival rate per level from a second process
+on loopback (bench/loadgen.py, open loop). Every request is a
+new worker (a new NIK, client_uuid and Idempotency-Key), so each one validates, prices,
 encrypts and writes the participant, the registration and the idempotency record.
 
-    python bench/registrations.py [--agents 50] [--duration 15] [--connections 1,2,4,8,16]
+    python bench/registrations.py [--agents 50] [--duration 15] [--rates 25,50,75,100,125,150]
 
-Reports, for each number of concurrent connections, requests per second and latency
-percentiles, and the highest rate whose p99 stays within 300 ms. Needs wrk (Debian
-package) and PostgreSQL; uses its own database, perisai_bench_registrations.
+Reports, for each rate, the achieved rate and latency percentiles, and the highest rate
+held with p99 within 300 ms. Needs PostgreSQL and Redis; uses its own database,
+perisai_bench_registrations.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import json
+import itertools
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
+import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_agents, gunicorn, record, setup_django
-from permit_checks import parse_wrk
+from common import (
+    bench_agents,
+    fixed_rate,
+    gunicorn,
+    http_post,
+    record,
+    setup_django,
+    sustained,
+)
 
 DATABASE = "perisai_bench_registrations"
 PORT = 8766
-# Each wrk thread numbers its requests; thread t uses NIK districts 10+20t .. 29+20t,
-# so no two requests in a run share a NIK, a client_uuid or an idempotency key.
-LUA = """
-local tokens = {TOKENS}
-local template = [[TEMPLATE]]
-local next_thread = 0
-setup = function(thread)
-  thread:set("thread_number", next_thread)
-  next_thread = next_thread + 1
-end
-local counter = 0
-request = function()
-  counter = counter + 1
-  local district = 10 + thread_number * 20 + math.floor(counter / 9999)
-  local nik = string.format("7471%02d010190%04d", district, counter % 9999 + 1)
-  local id = string.format("00000000-0000-4%03d-8000-%012d", thread_number, counter)
-  local phone = string.format("0813%d%07d", thread_number, counter)
-  local body = template:gsub("NIK_HERE", nik):gsub("UUID_HERE", id):gsub("PHONE_HERE", phone)
-  return wrk.format("POST", "/api/v1/agent/registrations", {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = "Bearer " .. tokens[counter % #tokens + 1],
-    ["Idempotency-Key"] = id,
-    ["Host"] = "127.0.0.1",
-  }, body)
-end
-"""
+TARGET_P99_MS = 300
 
 
 def clear() -> None:
@@ -73,12 +53,11 @@ def clear() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=50)
-    parser.add_argument("--duration", type=int, default=15)
-    parser.add_argument("--connections", default="1,2,4,8,16")
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=15, help="seconds per rate")
+    parser.add_argument("--rates", default="25,50,75,100,125,150", help="requests a second")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per process")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is needed: apt-get install wrk")
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
     os.environ["JWT_ACCESS_MINUTES"] = "120"
     setup_django(DATABASE)
@@ -91,91 +70,76 @@ def main() -> None:
     clear()
     agents = bench_agents(args.agents)
     tokens = [str(RefreshToken.for_user(agent.user).access_token) for agent in agents]
-
     captured = (timezone.now() - datetime.timedelta(hours=1)).isoformat()
-    template = json.dumps(
-        {
-            "client_uuid": "UUID_HERE",
-            "nik": "NIK_HERE",
-            "full_name": "Pekerja Bench",
-            "birth_date": "1990-01-01",
-            "sex": "M",
-            "phone": "PHONE_HERE",
-            "regency_code": "7471",
-            "address": "Jl. Bench",
-            "occupation": "fisher",
-            "declared_income": 1_000_000,
-            "programs": ["JKK", "JKM", "JHT"],
-            "payment_period_months": 3,
-            "consent": {"given": True, "method": "signature", "at": captured},
-            "captured_at": captured,
-            "location": {"lat": -3.9985, "lng": 122.5129, "accuracy_m": 12},
-        }
-    )
-    script_text = LUA.replace(
-        "{TOKENS}", "{" + ",".join(f'"{token}"' for token in tokens) + "}"
-    ).replace("TEMPLATE", template)
+    serial = itertools.count(1)
+
+    def registrations(count: int) -> list[bytes]:
+        """``count`` single registrations, each a new worker, from the agents in turn."""
+        requests = []
+        for _ in range(count):
+            n = next(serial)
+            district, number = divmod(n, 9999)
+            key = str(uuid.UUID(int=n))
+            requests.append(
+                http_post(
+                    "/api/v1/agent/registrations",
+                    {
+                        "client_uuid": key,
+                        "nik": f"7471{district % 90 + 10:02d}010190{number + 1:04d}",
+                        "full_name": "Pekerja Bench",
+                        "birth_date": "1990-01-01",
+                        "sex": "M",
+                        "phone": f"0813{n:08d}",
+                        "regency_code": "7471",
+                        "address": "Jl. Bench",
+                        "occupation": "fisher",
+                        "declared_income": 1_000_000,
+                        "programs": ["JKK", "JKM", "JHT"],
+                        "payment_period_months": 3,
+                        "consent": {"given": True, "method": "signature", "at": captured},
+                        "captured_at": captured,
+                        "location": {"lat": -3.9985, "lng": 122.5129, "accuracy_m": 12},
+                    },
+                    {"Authorization": f"Bearer {tokens[n % len(tokens)]}", "Idempotency-Key": key},
+                )
+            )
+        return requests
 
     lines = [
-        f"{args.agents} agents; gunicorn {args.workers} sync workers; wrk on loopback, "
-        f"{args.duration} s per level; every request a new worker"
+        f"{args.agents} agents; gunicorn {args.workers} workers x {args.threads} threads; "
+        f"open-loop load at a fixed rate from a second process on loopback (bench/loadgen.py), "
+        f"{args.duration} s per rate; every request a new worker"
     ]
     best = None
-    with gunicorn(PORT, args.workers):
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-            script.write(script_text)
-        # Warm-up, not recorded: imports, connections, caches in both workers.
-        subprocess.run(
-            ["wrk", "-t2", "-c2", "-d3s", "-s", script.name, f"http://127.0.0.1:{PORT}"],
-            capture_output=True,
-            check=True,
-        )
-        for connections in [int(c) for c in args.connections.split(",")]:
-            # A fresh set of numbers per level: clear what the previous level wrote,
-            # once the requests wrk left in flight have finished.
-            time.sleep(1)
+    with gunicorn(PORT, args.workers, args.threads):
+        # Warm-up, not recorded: imports, connections and caches in every worker.
+        fixed_rate(registrations(30), 10, PORT)
+        for rate in [float(r) for r in args.rates.split(",")]:
             clear()
-            result = subprocess.run(
-                [
-                    "wrk",
-                    f"-t{min(connections, 2)}",
-                    f"-c{connections}",
-                    f"-d{args.duration}s",
-                    "--latency",
-                    "-s",
-                    script.name,
-                    f"http://127.0.0.1:{PORT}",
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            figures = parse_wrk(result.stdout)
+            figures = fixed_rate(registrations(int(rate * args.duration)), rate, PORT)
+            held = sustained(figures, TARGET_P99_MS)
             stored = Registration.objects.count()
             lines.append(
-                f"{connections} connections: **{figures['rps']:.0f} req/s**, p50 {figures['p50']:.1f} ms, "
-                f"p90 {figures['p90']:.1f} ms, p99 {figures['p99']:.1f} ms, non-2xx "
-                f"{figures['errors']:.0f}, {stored:,} registrations stored"
+                f"{rate:.0f} req/s offered: {figures['rps']:.0f} req/s served, p50 "
+                f"{figures['p50']:.0f} ms, p90 {figures['p90']:.0f} ms, p99 {figures['p99']:.0f} ms, "
+                f"failures {figures['errors']:.0f}, {stored:,} registrations stored"
+                + ("" if held else " — **not held**")
             )
             print(lines[-1], flush=True)
-            if (
-                figures["p99"] <= 300
-                and figures["errors"] == 0
-                and (best is None or figures["rps"] > best["rps"])
-            ):
-                best = {**figures, "connections": connections}
+            if held:
+                best = figures
     if best:
         lines.append(
-            f"highest rate with p99 ≤ 300 ms: **{best['rps']:.0f} req/s** "
-            f"({best['connections']} connections, p99 {best['p99']:.1f} ms)"
+            f"highest rate held with p99 ≤ {TARGET_P99_MS} ms: **{best['target']:.0f} req/s** "
+            f"(p99 {best['p99']:.0f} ms)"
         )
     else:
-        lines.append("no level kept p99 within 300 ms without errors")
+        lines.append(f"no rate was held with p99 ≤ {TARGET_P99_MS} ms")
     record(
-        "Single registrations under load",
+        "Single registrations at fixed rates",
         "DATABASE_URL=postgres://postgres@127.0.0.1:5432/perisai REDIS_URL=redis://127.0.0.1:6379/0 "
         f".venv/bin/python bench/registrations.py --agents {args.agents} --duration {args.duration} "
-        f"--connections {args.connections} --workers {args.workers}",
+        f"--rates {args.rates} --workers {args.workers} --threads {args.threads}",
         lines,
     )
 

@@ -4,7 +4,7 @@ process on loopback (authentication, validation, pricing, encryption, writes); a
 bare COPY of the same number of rows into the same tables, measured in the same run.
 
     python bench/sync_batches.py [--database perisai_bench_sync] [--clients 1,4,8]
-        [--batches 40] [--size 500] [--workers 2] [--json PATH]
+        [--batches 40] [--size 500] [--workers 3] [--threads 2] [--json PATH]
 
 Needs PostgreSQL (DATABASE_URL's server) and Redis. By default it uses a database of its
 own, emptied first; given the database of a generated slice (bench/generate.py), it syncs
@@ -257,7 +257,8 @@ def main() -> None:
     parser.add_argument("--clients", default="1,4,8", help="agents syncing at once, per level")
     parser.add_argument("--batches", type=int, default=40, help="batches per level, in all")
     parser.add_argument("--size", type=int, default=500)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn processes")
+    parser.add_argument("--threads", type=int, default=2, help="threads per process")
     parser.add_argument("--json", type=Path, help="write the figures here, not to the docs")
     args = parser.parse_args()
     levels = [int(c) for c in args.clients.split(",")]
@@ -279,7 +280,7 @@ def main() -> None:
     items = Items((timezone.now() - datetime.timedelta(hours=3)).isoformat())
 
     results = []
-    with gunicorn(PORT, args.workers):
+    with gunicorn(PORT, args.workers, args.threads):
         # Warm-up, not recorded: imports and connections in every worker.
         run_level(tokens[: args.workers], items, args.workers, 50)
         for clients in levels:
@@ -298,7 +299,7 @@ def main() -> None:
         return
     lines = [
         f"{participants:,} participants in the database before the run; gunicorn {args.workers} "
-        f"sync workers; agents' apps as client threads on loopback, {args.batches} batches per level"
+        f"workers x {args.threads} threads; agents' apps as client threads on loopback, {args.batches} batches per level"
     ]
     lines.extend(
         f"{level['clients']} agents at once: {level['items']:,} items in {level['seconds']:.1f} s, "
@@ -314,7 +315,7 @@ def main() -> None:
         f"Registration sync, {args.size}-item batches from {args.clients} agents at once",
         "DATABASE_URL=postgres://postgres@127.0.0.1:5432/perisai REDIS_URL=redis://127.0.0.1:6379/0 "
         f".venv/bin/python bench/sync_batches.py --database {args.database} --clients {args.clients} "
-        f"--batches {args.batches} --size {args.size} --workers {args.workers}",
+        f"--batches {args.batches} --size {args.size} --workers {args.workers} --threads {args.threads}",
         lines,
     )
 
