@@ -183,6 +183,11 @@ class FeeLine(models.Model):
         help_text=_("The agent whose work earned the line (for overrides, the office's agent)."),
         db_index=False,
     )
+    # No database constraint on these two: checking it locks the referenced payment line
+    # and registration of every line written (a million of each a month), which was 40%
+    # of a recompute. The values are copied from the payment line in the statement that
+    # writes the line; deleting a payment line or registration a fee line points at is
+    # refused by triggers (migration 0008) and by PROTECT in the ORM.
     payment_line = models.ForeignKey(
         PaymentLine,
         on_delete=models.PROTECT,
@@ -190,6 +195,7 @@ class FeeLine(models.Model):
         blank=True,
         related_name="+",
         verbose_name=_("payment"),
+        db_constraint=False,
     )
     registration = models.ForeignKey(
         Registration,
@@ -199,6 +205,7 @@ class FeeLine(models.Model):
         related_name="+",
         verbose_name=_("registration"),
         db_index=False,
+        db_constraint=False,
     )
     scheme = models.ForeignKey(
         FeeScheme,

@@ -5,69 +5,68 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('fees', '0006_audit_statement_triggers'),
+        ("fees", "0006_audit_statement_triggers"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='agent',
+            model_name="feelineevent",
+            name="agent",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='branch',
+            model_name="feelineevent",
+            name="branch",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='override_of',
+            model_name="feelineevent",
+            name="override_of",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='payment_line',
+            model_name="feelineevent",
+            name="payment_line",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='pgh_context',
+            model_name="feelineevent",
+            name="pgh_context",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='pgh_obj',
+            model_name="feelineevent",
+            name="pgh_obj",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='registration',
+            model_name="feelineevent",
+            name="registration",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='releases',
+            model_name="feelineevent",
+            name="releases",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='reverses',
+            model_name="feelineevent",
+            name="reverses",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='scheme',
+            model_name="feelineevent",
+            name="scheme",
         ),
         migrations.RemoveField(
-            model_name='feelineevent',
-            name='statement',
+            model_name="feelineevent",
+            name="statement",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='feeline',
-            name='insert_insert',
+            model_name="feeline",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='feeline',
-            name='update_update',
+            model_name="feeline",
+            name="update_update",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='feeline',
-            name='delete_delete',
+            model_name="feeline",
+            name="delete_delete",
         ),
         migrations.DeleteModel(
-            name='FeeLineEvent',
+            name="FeeLineEvent",
         ),
     ]

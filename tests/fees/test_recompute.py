@@ -4,10 +4,11 @@ from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Sum
+from django.db.models import ProtectedError, Sum
 
 from agents.models import KantorPerisai
 from enrollments import services as enrollment_services
+from enrollments.models import PaymentLine
 from fees import services
 from fees.models import FeeLine, FeeStatement, LineKind, StatementStatus
 from fees.rules import commission_lines
@@ -169,6 +170,52 @@ def test_the_database_refuses_to_change_or_delete_a_ledger_line(october, kendari
         FeeLine.objects.filter(pk=line.pk).update(amount=1)
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         FeeLine.objects.filter(pk=line.pk).delete()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("table", "column"),
+    [
+        ("enrollments_paymentline", "payment_line_id"),
+        ("enrollments_registration", "registration_id"),
+    ],
+)
+def test_the_database_refuses_to_remove_what_a_ledger_line_points_at(
+    october, kendari, table, column
+):
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    line = FeeLine.objects.filter(kind=LineKind.COMMISSION).first()
+    target = getattr(line, column)
+    with connection.cursor() as cursor:
+        # Raw SQL, past the ORM's PROTECT: the triggers stand in for the constraint (and
+        # fire before the deferred constraints of the payment lines on a registration).
+        refused = pytest.raises(DatabaseError, match=f"fee lines point at {table}")
+        with refused, transaction.atomic():
+            cursor.execute(f"DELETE FROM {table} WHERE id = %s", [target])  # noqa: S608
+        with pytest.raises(DatabaseError, match="fee lines point at"), transaction.atomic():
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own pending checks
+            cursor.execute(f"TRUNCATE {table} CASCADE")
+
+
+@pytest.mark.postgres
+def test_rows_no_ledger_line_points_at_can_still_be_removed(october, kendari, channel):
+    agent, _registrations = october
+    pay(channel, register(agent, 4), months=1, at=iso(d(2026, 11, 5)))  # not in October
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    free = PaymentLine.objects.exclude(
+        pk__in=FeeLine.objects.exclude(payment_line=None).values("payment_line_id")
+    ).get()
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM enrollments_paymentline WHERE id = %s", [free.pk])
+    assert not PaymentLine.objects.filter(pk=free.pk).exists()
+
+
+def test_the_orm_refuses_to_delete_a_payment_line_a_ledger_line_points_at(october, kendari):
+    services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    line = FeeLine.objects.filter(kind=LineKind.COMMISSION).first()
+    assert line.payment_line is not None
+    with pytest.raises(ProtectedError):
+        PaymentLine.objects.filter(pk=line.payment_line.pk).delete()
 
 
 @pytest.mark.postgres
