@@ -146,7 +146,7 @@ def http_post(path: str, body: Any, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload
 
 
-def fixed_rate(requests: list[bytes], rate: float, port: int) -> dict[str, float]:
+def fixed_rate(requests: list[bytes], rate: float, port: int) -> dict[str, Any]:
     """``requests`` sent in order at ``rate`` a second to 127.0.0.1:``port`` by
     bench/loadgen.py in a process of its own (open loop: each at its scheduled time,
     its latency counted from then). Returns the achieved rate, the latency percentiles in
@@ -163,8 +163,15 @@ def fixed_rate(requests: list[bytes], rate: float, port: int) -> dict[str, float
             ],
             check=True,
         )
-        result: dict[str, float] = json.loads(figures.read_text())
+        result: dict[str, Any] = json.loads(figures.read_text())
         return result
+
+
+def failures(figures: dict[str, Any]) -> str:
+    """The count of failed requests, with their statuses (0: no answer) when any."""
+    failed = {code: n for code, n in figures["statuses"].items() if not code.startswith("2")}
+    detail = ", ".join(f"{n} x {code}" for code, n in sorted(failed.items()))
+    return f"{figures['errors']:.0f}" + (f" ({detail})" if detail else "")
 
 
 def sustained(figures: dict[str, float], p99_ms: float) -> bool:

@@ -150,7 +150,8 @@ def main() -> None:
         *ratios,
     ]
     record(
-        "Growth: fees, tallies and sync at " + ", ".join(f"1/{f}" for f in fractions),
+        "Growth: fees, tallies and sync at "
+        + ", ".join("1x" if f == 1 else f"1/{f}" for f in fractions),
         "DATABASE_URL=postgres://postgres@127.0.0.1:5432/perisai REDIS_URL=redis://127.0.0.1:6379/0 "
         f".venv/bin/python bench/growth.py --fractions {args.fractions} --clients {args.clients} "
         f"--batches {args.batches} --workers {args.workers}",

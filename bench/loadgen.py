@@ -31,22 +31,32 @@ class Pool:
 
     async def send(self, request: bytes) -> int:
         async with self.slots:
-            reader, writer = (
-                self.idle.pop()
-                if self.idle
-                else await asyncio.open_connection("127.0.0.1", self.port)
-            )
+            reused = bool(self.idle)
             try:
-                writer.write(request)
-                status, keep = await read_response(reader)
-            except BaseException:
-                writer.close()
-                raise
-            if keep:
-                self.idle.append((reader, writer))
-            else:
-                writer.close()
-            return status
+                return await self._exchange(request, reuse=reused)
+            except (ConnectionError, asyncio.IncompleteReadError) as error:
+                # The server closed a kept-alive connection (idle timeout, worker recycled)
+                # just as it was reused; as HTTP clients do, send again on a new one.
+                answered = isinstance(error, asyncio.IncompleteReadError) and error.partial
+                if not reused or answered:
+                    raise
+                return await self._exchange(request, reuse=False)
+
+    async def _exchange(self, request: bytes, *, reuse: bool) -> int:
+        reader, writer = (
+            self.idle.pop() if reuse else await asyncio.open_connection("127.0.0.1", self.port)
+        )
+        try:
+            writer.write(request)
+            status, keep = await read_response(reader)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.idle.append((reader, writer))
+        else:
+            writer.close()
+        return status
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
@@ -73,10 +83,11 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
     return status, headers.get("connection") != "close"
 
 
-async def run(port: int, rate: float, requests: list[bytes], connections: int) -> dict:
+async def run(port: int, rate: float, requests: list[bytes], connections: int) -> dict[str, object]:
     pool = Pool(port, connections)
     latencies: list[float] = []
     failures = 0
+    statuses: dict[str, int] = {}
 
     async def one(request: bytes, scheduled: float) -> None:
         nonlocal failures
@@ -85,6 +96,7 @@ async def run(port: int, rate: float, requests: list[bytes], connections: int) -
         except (OSError, asyncio.IncompleteReadError, ValueError):
             status = 0
         latencies.append(time.perf_counter() - scheduled)
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
         if not 200 <= status < 300:
             failures += 1
 
@@ -108,6 +120,7 @@ async def run(port: int, rate: float, requests: list[bytes], connections: int) -
         "rps": len(latencies) / elapsed,
         "requests": len(latencies),
         "errors": failures,
+        "statuses": statuses,  # 0: no answer
         "p50": pct(0.50),
         "p90": pct(0.90),
         "p99": pct(0.99),

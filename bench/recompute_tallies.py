@@ -49,6 +49,13 @@ contributions AS (
     SELECT pl.branch_id, SUM(pl.amount) AS total FROM enrollments_paymentline pl JOIN bounds USING (branch_id)
     WHERE pl.paid_at >= day_start AND pl.paid_at < day_end AND pl.reversed_at IS NULL GROUP BY pl.branch_id
 ),
+agents_then AS (
+    SELECT a.branch_id, COUNT(*) AS n FROM agents_agent a JOIN bounds USING (branch_id)
+    WHERE a.activated_at < day_end
+      AND (a.deactivated_at IS NULL OR a.deactivated_at >= day_end OR a.status = 'active')
+      AND NOT (a.status = 'terminated' AND a.status_changed_at < day_end)
+    GROUP BY a.branch_id
+),
 productive AS (
     SELECT a.branch_id, COUNT(*) AS n FROM agents_agent a JOIN bounds USING (branch_id)
     WHERE EXISTS (SELECT 1 FROM enrollments_registration r WHERE r.agent_id = a.id
@@ -58,12 +65,14 @@ productive AS (
     GROUP BY a.branch_id
 )
 SELECT b.id, COALESCE(registrations.n, 0), COALESCE(activations.n, 0), COALESCE(stock.active, 0),
-       COALESCE(stock.non_active, 0), COALESCE(contributions.total, 0), COALESCE(productive.n, 0)
+       COALESCE(stock.non_active, 0), COALESCE(contributions.total, 0), COALESCE(agents_then.n, 0),
+       COALESCE(productive.n, 0)
 FROM agents_branch b
 LEFT JOIN registrations ON registrations.branch_id = b.id
 LEFT JOIN activations ON activations.branch_id = b.id
 LEFT JOIN stock ON stock.branch_id = b.id
 LEFT JOIN contributions ON contributions.branch_id = b.id
+LEFT JOIN agents_then ON agents_then.branch_id = b.id
 LEFT JOIN productive ON productive.branch_id = b.id
 ORDER BY b.id
 """
@@ -122,6 +131,7 @@ def main() -> None:
             t.active_participants,
             t.non_active_participants,
             t.contributions_received,
+            t.active_agents,
             t.productive_agents,
         )
         for t in DailyTally.objects.filter(date=day)

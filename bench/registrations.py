@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     bench_agents,
+    failures,
     fixed_rate,
     gunicorn,
     http_post,
@@ -122,7 +123,7 @@ def main() -> None:
             lines.append(
                 f"{rate:.0f} req/s offered: {figures['rps']:.0f} req/s served, p50 "
                 f"{figures['p50']:.0f} ms, p90 {figures['p90']:.0f} ms, p99 {figures['p99']:.0f} ms, "
-                f"failures {figures['errors']:.0f}, {stored:,} registrations stored"
+                f"failures {failures(figures)}, {stored:,} registrations stored"
                 + ("" if held else " — **not held**")
             )
             print(lines[-1], flush=True)

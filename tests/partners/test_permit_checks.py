@@ -5,10 +5,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from partners import services
-from partners.models import PartnerApiKey, PermitCheck
+from partners.models import Company, PartnerApiKey, PermitCheck
 from tests.partners.conftest import CHECKS, api_key_client, company
 
 pytestmark = pytest.mark.django_db
@@ -287,3 +288,30 @@ def test_the_same_application_ref_at_once_makes_one_check(ptsp, ptsp_key):
         thread.join(timeout=60)
     assert PermitCheck.objects.count() == 1
     assert len({body["reference"] for body in bodies}) == 1
+
+
+def test_a_permit_checks_query_count_does_not_grow_with_companies_or_checks(ptsp_client):
+    company("9120001234567")
+    check(ptsp_client)  # warm: the key's last use is written at most once a minute
+    counts = []
+    for added in (0, 200):
+        Company.objects.bulk_create(
+            Company(
+                nib=f"91300{n:08d}",
+                name=f"PT {n}",
+                regency_id="7471",
+                npp="",
+                reported_workforce=1,
+                enrolled_active=1,
+                arrears_months=0,
+                source="test",
+                source_updated_at=timezone.now(),
+            )
+            for n in range(added)
+        )
+        for _ in range(added // 10):
+            check(ptsp_client)
+        with CaptureQueriesContext(connection) as captured:
+            assert check(ptsp_client).status_code == 201
+        counts.append(len(captured))
+    assert counts[0] == counts[1]

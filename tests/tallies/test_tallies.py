@@ -2,7 +2,9 @@ import datetime
 import random
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from agents.models import Branch, StaffProfile
@@ -213,6 +215,39 @@ def test_regional_staff_and_filters(tallied, region):
     assert codes == ["KDI", "MDO"]
     filtered = client.get("/api/v1/tallies", {"year": "2021", "branch": "MDO"}).json()["results"]
     assert [row["branch"]["code"] for row in filtered] == ["MDO"]
+
+
+def _tally(branch: Branch, day: datetime.date) -> None:
+    BranchTarget.objects.create(branch=branch, year=day.year, new_participants=100, contributions=1)
+    DailyTally.objects.create(
+        branch=branch,
+        date=day,
+        new_registrations=3,
+        new_activations=2,
+        active_participants=2,
+        non_active_participants=0,
+        contributions_received=1,
+        active_agents=1,
+        productive_agents=1,
+        computed_at=datetime.datetime.now(UTC),
+    )
+
+
+@pytest.mark.parametrize("response_format", ["json", "csv"])
+def test_the_tallies_query_count_does_not_grow_with_branches(tallied, response_format):
+    client = APIClient()
+    client.force_authenticate(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+    query = {"year": "2021", "format": response_format}
+    counts = []
+    for added in (0, 8):
+        for _ in range(added):
+            _tally(BranchFactory(), d(2021, 3, 21))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/tallies", query)
+        assert response.status_code == 200
+        counts.append(len(captured))
+    assert response.content.decode().count("2021-03-21") == 10  # 2 + 8 branches
+    assert counts[0] == counts[1]
 
 
 @pytest.mark.parametrize("query", [{"format": ""}, {"branch": ""}, {"as_of": "yesterday"}])
