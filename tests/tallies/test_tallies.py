@@ -241,7 +241,7 @@ def test_the_tallies_query_count_does_not_grow_with_branches(tallied, response_f
     counts = []
     for added in (0, 8):
         for _ in range(added):
-            _tally(BranchFactory(), d(2021, 3, 21))
+            _tally(BranchFactory.create(), d(2021, 3, 21))
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/api/v1/tallies", query)
         assert response.status_code == 200
