@@ -107,7 +107,9 @@ def wait_for_port(port: int, timeout: float = 30) -> None:
 def gunicorn(port: int, workers: int, threads: int) -> Iterator[None]:
     """The project served as in production (config/gunicorn.py: gthread workers) on
     127.0.0.1:``port`` with ``workers`` processes of ``threads`` threads, on the benchmark's
-    database (setup_django has set DATABASE_URL), without access log; stopped on exit."""
+    database (setup_django has set DATABASE_URL), without access log (its errors go to
+    var/bench-gunicorn.log); stopped on exit. Workers are recycled every ~2,000 requests
+    (max_requests), as in production, which shows in the slowest percentiles."""
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
@@ -117,6 +119,11 @@ def gunicorn(port: int, workers: int, threads: int) -> Iterator[None]:
         "GUNICORN_THREADS": str(threads),
         "GUNICORN_TIMEOUT": "120",
     }
+    with socket.socket() as probe:
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise RuntimeError(f"127.0.0.1:{port} is taken: another server would be measured")
+    (ROOT / "var").mkdir(exist_ok=True)
+    log = (ROOT / "var" / "bench-gunicorn.log").open("w")
     server = subprocess.Popen(
         [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
@@ -126,15 +133,20 @@ def gunicorn(port: int, workers: int, threads: int) -> Iterator[None]:
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     try:
         wait_for_port(port)
         yield
     finally:
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()
 
 
 def http_post(path: str, body: Any, headers: dict[str, str]) -> bytes:

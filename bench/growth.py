@@ -111,7 +111,7 @@ def main() -> None:
         rows.append((fraction, fees, tallies, sync))
 
     lines = [
-        "| data | participants | payments (in the month) | recompute_fees | bare aggregate "
+        "| data | participants | payment lines (fee lines in the month) | recompute_fees | bare aggregate "
         "| recompute_tallies | bare GROUP BYs | sync items/s | sync batch p50 / p99 |",
         "|---|---|---|---|---|---|---|---|---|",
     ]

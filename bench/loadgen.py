@@ -20,6 +20,8 @@ import json
 import time
 from pathlib import Path
 
+TIMEOUT = 60  # seconds a request may take before it counts as failed
+
 
 class Pool:
     """Kept-alive connections to one address, opened on demand up to ``limit``."""
@@ -34,11 +36,11 @@ class Pool:
             reused = bool(self.idle)
             try:
                 return await self._exchange(request, reuse=reused)
-            except (ConnectionError, asyncio.IncompleteReadError) as error:
+            except UnansweredError:
                 # The server closed a kept-alive connection (idle timeout, worker recycled)
-                # just as it was reused; as HTTP clients do, send again on a new one.
-                answered = isinstance(error, asyncio.IncompleteReadError) and error.partial
-                if not reused or answered:
+                # as it was reused, before any byte of an answer: as HTTP clients do, send
+                # again on a new connection. Once an answer has begun, never resend.
+                if not reused:
                     raise
                 return await self._exchange(request, reuse=False)
 
@@ -48,7 +50,13 @@ class Pool:
         )
         try:
             writer.write(request)
-            status, keep = await read_response(reader)
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (ConnectionError, asyncio.IncompleteReadError) as error:
+                if getattr(error, "partial", b""):
+                    raise
+                raise UnansweredError() from error
+            status, keep = await read_body(head.decode("latin-1"), reader)
         except BaseException:
             writer.close()
             raise
@@ -59,9 +67,12 @@ class Pool:
         return status
 
 
-async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+class UnansweredError(Exception):
+    """The connection closed before any byte of the answer."""
+
+
+async def read_body(head: str, reader: asyncio.StreamReader) -> tuple[int, bool]:
     """The status and whether the connection may be reused; the body is read and dropped."""
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
     lines = head.split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     headers = {}
@@ -69,7 +80,9 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
         if ":" in line:
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip().lower()
-    if "content-length" in headers:
+    if status < 200 or status in (204, 304):
+        pass  # no body by definition
+    elif "content-length" in headers:
         await reader.readexactly(int(headers["content-length"]))
     elif headers.get("transfer-encoding") == "chunked":
         while True:
@@ -92,8 +105,8 @@ async def run(port: int, rate: float, requests: list[bytes], connections: int) -
     async def one(request: bytes, scheduled: float) -> None:
         nonlocal failures
         try:
-            status = await pool.send(request)
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status = await asyncio.wait_for(pool.send(request), timeout=TIMEOUT)
+        except Exception:  # no answer, a broken one or none in time: a failure, counted
             status = 0
         latencies.append(time.perf_counter() - scheduled)
         statuses[str(status)] = statuses.get(str(status), 0) + 1

@@ -154,7 +154,7 @@ def main() -> None:
                 f"failures {failures(figures)}" + ("" if held else " — **not held**")
             )
             print(lines[-1], flush=True)
-            if held:
+            if held and (best is None or figures["target"] > best["target"]):
                 best = figures
     stored = PermitCheck.objects.count()
     if best:

@@ -3,8 +3,8 @@ wall time and peak memory of a clean run and of an idempotent rerun, against the
 SQL aggregate that computes the same per-agent commissions, in the same run; and a check
 that the ledger's per-agent totals equal that aggregate.
 
-    python bench/generate.py --database perisai_bench_scale --months 1 --payments 1000000
-    python bench/recompute_fees.py --database perisai_bench_scale --period 2026-10
+    python bench/generate.py --database perisai_bench_month --months 1 --payments 1000000
+    python bench/recompute_fees.py --database perisai_bench_month --period 2026-10
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def main() -> None:
                 + ("" if held else " — **not held**")
             )
             print(lines[-1], flush=True)
-            if held:
+            if held and (best is None or figures["target"] > best["target"]):
                 best = figures
     if best:
         lines.append(

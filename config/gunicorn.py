@@ -10,9 +10,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
-# Recycle workers now and then so a slow leak cannot grow for ever.
+# Recycle workers now and then so a slow leak cannot grow for ever. The application is
+# loaded once in the master, so a recycled worker is a fork that serves at once instead
+# of a second of imports while its share of the traffic queues (docs/benchmarks.md).
 max_requests = 2000
 max_requests_jitter = 200
+preload_app = True
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -3,7 +3,10 @@
 """Fee lines keep their payment line and registration without a foreign-key constraint
 (checking it row-locks a million referenced rows a month); what the constraint's
 ON DELETE RESTRICT gave is kept by statement-level triggers: deleting or truncating
-payment lines or registrations that a fee line points at is refused."""
+payment lines or registrations that a fee line points at is refused. A delete first
+takes a SHARE lock on the ledger, so it waits for fee lines still being written (which
+it could not see yet) and then sees them: the rare delete pays for the race, not the
+million inserts."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -19,6 +22,7 @@ BEGIN
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM fees_feeline WHERE %I IS NOT NULL)',
                        column_name) INTO orphaned;
     ELSE
+        LOCK TABLE fees_feeline IN SHARE MODE;
         EXECUTE format('SELECT EXISTS (SELECT 1 FROM deleted d JOIN fees_feeline l ON l.%I = d.id)',
                        column_name) INTO orphaned;
     END IF;

@@ -1,5 +1,6 @@
 import datetime
 import threading
+import time
 from unittest import mock
 
 import pytest
@@ -195,6 +196,49 @@ def test_the_database_refuses_to_remove_what_a_ledger_line_points_at(
         with pytest.raises(DatabaseError, match="fee lines point at"), transaction.atomic():
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own pending checks
             cursor.execute(f"TRUNCATE {table} CASCADE")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_delete_racing_a_recompute_waits_for_its_lines_and_is_refused(
+    kendari, channel, no_auto_recompute
+):
+    agent = active_agent(kendari)
+    pay(channel, register(agent, 1), months=1, at=iso(d(2026, 10, 5)))
+    target = PaymentLine.objects.get().pk
+    written, deleting = threading.Event(), threading.Event()
+    outcome: dict[str, object] = {}
+
+    def recompute() -> None:
+        try:
+            with transaction.atomic():  # the lines stay uncommitted until the delete waits
+                services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+                written.set()
+                deleting.wait(timeout=10)
+                time.sleep(0.5)  # the delete is now blocked, or has already finished
+        finally:
+            connection.close()
+
+    def delete() -> None:
+        written.wait(timeout=10)
+        deleting.set()
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("DELETE FROM enrollments_paymentline WHERE id = %s", [target])
+            outcome["deleted"] = True
+        except DatabaseError as error:
+            outcome["refused"] = str(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=recompute), threading.Thread(target=delete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert "fee lines point at" in str(outcome.get("refused"))
+    assert PaymentLine.objects.filter(pk=target).exists()
+    assert FeeLine.objects.filter(payment_line_id=target).exists()
 
 
 @pytest.mark.postgres
