@@ -159,7 +159,9 @@ class FeeLine(models.Model):
 
     Kind = LineKind
 
-    source_key = models.CharField(_("source"), max_length=80, unique=True)
+    # Unique by a constraint, not unique=True: that would add a second, pattern-matching
+    # index (varchar_pattern_ops) that nothing searches by, paid on every insert.
+    source_key = models.CharField(_("source"), max_length=80)
     # Foreign keys without an index of their own are covered by a composite index below,
     # or never searched by: every index is paid for on each of a month's million inserts.
     statement = models.ForeignKey(
@@ -264,6 +266,7 @@ class FeeLine(models.Model):
             models.CheckConstraint(
                 condition=models.Q(kind__in=LineKind.values), name="fee_line_kind_known"
             ),
+            models.UniqueConstraint(fields=["source_key"], name="fee_line_source_key_unique"),
         ]
 
     def __str__(self) -> str:
