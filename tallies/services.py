@@ -1,5 +1,6 @@
 """Daily tallies, recomputed set-based: for each time zone in use, one SELECT that
-counts every branch's day with correlated aggregates, and one upsert. Idempotent (a
+counts every branch's day with correlated aggregates, one GROUP BY for the stock of
+participants, and one upsert. Idempotent (a
 rerun rewrites the same numbers), serialised by an advisory lock, one pass per day."""
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ COUNTED = (
     "active_agents",
     "productive_agents",
 )
+STOCK = ("active_participants", "non_active_participants")
 
 
 def _lock(day: datetime.date) -> None:
@@ -62,7 +64,6 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
     start, end, month_start = _bounds(day, zone)
     cutoff = coverage.lapse_cutoff(day)
     branch = OuterRef("pk")
-    activated = Participant.objects.filter(branch=branch, activated_at__lt=end)
     registered = Registration.objects.filter(
         agent=OuterRef("pk"), created_at__gte=month_start, created_at__lt=end
     )
@@ -86,7 +87,7 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
         .annotate(total=Sum("amount"))
         .values("total")[:1]
     )
-    return list(
+    rows = list(
         Branch.objects.filter(time_zone=zone_name)
         .annotate(
             new_registrations=_count(
@@ -99,8 +100,6 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
                     branch=branch, activated_at__gte=start, activated_at__lt=end
                 )
             ),
-            active_participants=_count(activated.filter(paid_through__gte=cutoff)),
-            non_active_participants=_count(activated.filter(paid_through__lt=cutoff)),
             contributions_received=Coalesce(contributions, Value(0)),
             active_agents=_count(agents_then),
             productive_agents=_count(
@@ -109,8 +108,24 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
                 )
             ),
         )
-        .values("pk", *COUNTED)
+        .values("pk", *(name for name in COUNTED if name not in STOCK))
     )
+    # Active and non-active participants in one scan of the branches' participants,
+    # rather than one correlated count each.
+    stock = {
+        row["branch"]: row
+        for row in Participant.objects.filter(branch__time_zone=zone_name, activated_at__lt=end)
+        .values("branch")
+        .annotate(
+            active_participants=Count("pk", filter=Q(paid_through__gte=cutoff)),
+            non_active_participants=Count("pk", filter=Q(paid_through__lt=cutoff)),
+        )
+    }
+    for row in rows:
+        counted = stock.get(row["pk"], {})
+        for name in STOCK:
+            row[name] = counted.get(name, 0)
+    return rows
 
 
 def tallies_recompute(*, day: datetime.date) -> int:
