@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -194,6 +194,69 @@ def sustained(figures: dict[str, float], p99_ms: float) -> bool:
         and figures["errors"] == 0
         and figures["p99"] <= p99_ms
     )
+
+
+def rate_sweep(
+    requests_for: Callable[[int], list[bytes]],
+    rates: list[float],
+    *,
+    duration: int,
+    port: int,
+    p99_ms: float,
+    before_each: Callable[[], None] | None = None,
+    after_each: Callable[[], str] | None = None,
+) -> tuple[list[str], dict[str, Any] | None]:
+    """Each rate in turn for ``duration`` seconds (``requests_for(n)`` gives n new
+    requests): a line per rate, then the highest rate held with p99 within ``p99_ms``.
+    ``before_each`` runs before a rate, ``after_each`` adds to its line. Returns the
+    lines and the figures of the highest rate held, if any."""
+    lines, best = [], None
+    for rate in rates:
+        if before_each is not None:
+            before_each()
+        figures = fixed_rate(requests_for(int(rate * duration)), rate, port)
+        held = sustained(figures, p99_ms)
+        lines.append(
+            f"{rate:.0f} req/s offered: {figures['rps']:.0f} req/s served, p50 "
+            f"{figures['p50']:.0f} ms, p90 {figures['p90']:.0f} ms, p99 {figures['p99']:.0f} ms, "
+            f"failures {failures(figures)}"
+            + (after_each() if after_each is not None else "")
+            + ("" if held else " — **not held**")
+        )
+        print(lines[-1], flush=True)
+        if held and (best is None or figures["target"] > best["target"]):
+            best = figures
+    if best:
+        lines.append(
+            f"highest rate held with p99 ≤ {p99_ms} ms: **{best['target']:.0f} req/s** "
+            f"(p99 {best['p99']:.0f} ms)"
+        )
+    else:
+        lines.append(f"no rate was held with p99 ≤ {p99_ms} ms")
+    return lines, best
+
+
+def registration_item(serial: int, captured: str, client_uuid: str) -> dict[str, Any]:
+    """A registration of a new worker numbered ``serial``: NIKs 7471dd010190nnnn, which
+    the generated slices do not use (bench/generate.py writes 74000000nnnnnnnn)."""
+    district, number = divmod(serial, 9999)
+    return {
+        "client_uuid": client_uuid,
+        "nik": f"7471{district % 90 + 10:02d}010190{number + 1:04d}",
+        "full_name": f"Pekerja {serial}",
+        "birth_date": "1990-01-01",
+        "sex": "M",
+        "phone": f"0813{serial:08d}",
+        "regency_code": "7471",
+        "address": "Jl. Bench",
+        "occupation": "fisher",
+        "declared_income": 1_000_000,
+        "programs": ["JKK", "JKM", "JHT"],
+        "payment_period_months": 3,
+        "consent": {"given": True, "method": "signature", "at": captured},
+        "captured_at": captured,
+        "location": {"lat": -3.9985, "lng": 122.5129, "accuracy_m": 12},
+    }
 
 
 def percentile(values: list[float], share: float) -> float:

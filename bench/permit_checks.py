@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import failures, fixed_rate, gunicorn, http_post, record, setup_django, sustained
+from common import fixed_rate, gunicorn, http_post, rate_sweep, record, setup_django
 
 DATABASE = "perisai_bench_permits"
 PORT = 8765
@@ -141,33 +141,23 @@ def main() -> None:
         f"open-loop load at a fixed rate from a second process on loopback (bench/loadgen.py), "
         f"{args.duration} s per rate"
     ]
-    best = None
     with gunicorn(PORT, args.workers, args.threads):
         # Warm-up, not recorded: imports, connections and caches in every worker.
         fixed_rate(checks(60), 20, PORT)
-        for rate in [float(r) for r in args.rates.split(",")]:
-            figures = fixed_rate(checks(int(rate * args.duration)), rate, PORT)
-            held = sustained(figures, TARGET_P99_MS)
-            lines.append(
-                f"{rate:.0f} req/s offered: {figures['rps']:.0f} req/s served, p50 "
-                f"{figures['p50']:.0f} ms, p90 {figures['p90']:.0f} ms, p99 {figures['p99']:.0f} ms, "
-                f"failures {failures(figures)}" + ("" if held else " — **not held**")
-            )
-            print(lines[-1], flush=True)
-            if held and (best is None or figures["target"] > best["target"]):
-                best = figures
+        swept, best = rate_sweep(
+            checks,
+            [float(r) for r in args.rates.split(",")],
+            duration=args.duration,
+            port=PORT,
+            p99_ms=TARGET_P99_MS,
+        )
+    lines += swept
     stored = PermitCheck.objects.count()
     if best:
-        lines.append(
-            f"highest rate held with p99 ≤ {TARGET_P99_MS} ms: **{best['target']:.0f} req/s** "
-            f"(p99 {best['p99']:.0f} ms)"
-        )
         lines.append(
             f"bare company lookup by NIB (SQL, same database): median {bare:.2f} ms; endpoint median "
             f"at that rate / bare lookup = **{best['p50'] / bare:.0f}x**"
         )
-    else:
-        lines.append(f"no rate was held with p99 ≤ {TARGET_P99_MS} ms")
     lines.append(f"{stored:,} permit checks written and stored during the run")
     record(
         "Permit checks at fixed rates",

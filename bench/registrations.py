@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     bench_agents,
-    failures,
     fixed_rate,
     gunicorn,
     http_post,
+    rate_sweep,
     record,
+    registration_item,
     setup_django,
-    sustained,
 )
 
 DATABASE = "perisai_bench_registrations"
@@ -79,28 +79,11 @@ def main() -> None:
         requests = []
         for _ in range(count):
             n = next(serial)
-            district, number = divmod(n, 9999)
             key = str(uuid.UUID(int=n))
             requests.append(
                 http_post(
                     "/api/v1/agent/registrations",
-                    {
-                        "client_uuid": key,
-                        "nik": f"7471{district % 90 + 10:02d}010190{number + 1:04d}",
-                        "full_name": "Pekerja Bench",
-                        "birth_date": "1990-01-01",
-                        "sex": "M",
-                        "phone": f"0813{n:08d}",
-                        "regency_code": "7471",
-                        "address": "Jl. Bench",
-                        "occupation": "fisher",
-                        "declared_income": 1_000_000,
-                        "programs": ["JKK", "JKM", "JHT"],
-                        "payment_period_months": 3,
-                        "consent": {"given": True, "method": "signature", "at": captured},
-                        "captured_at": captured,
-                        "location": {"lat": -3.9985, "lng": 122.5129, "accuracy_m": 12},
-                    },
+                    registration_item(n, captured, key),
                     {"Authorization": f"Bearer {tokens[n % len(tokens)]}", "Idempotency-Key": key},
                 )
             )
@@ -111,31 +94,19 @@ def main() -> None:
         f"open-loop load at a fixed rate from a second process on loopback (bench/loadgen.py), "
         f"{args.duration} s per rate; every request a new worker"
     ]
-    best = None
     with gunicorn(PORT, args.workers, args.threads):
         # Warm-up, not recorded: imports, connections and caches in every worker.
         fixed_rate(registrations(30), 10, PORT)
-        for rate in [float(r) for r in args.rates.split(",")]:
-            clear()
-            figures = fixed_rate(registrations(int(rate * args.duration)), rate, PORT)
-            held = sustained(figures, TARGET_P99_MS)
-            stored = Registration.objects.count()
-            lines.append(
-                f"{rate:.0f} req/s offered: {figures['rps']:.0f} req/s served, p50 "
-                f"{figures['p50']:.0f} ms, p90 {figures['p90']:.0f} ms, p99 {figures['p99']:.0f} ms, "
-                f"failures {failures(figures)}, {stored:,} registrations stored"
-                + ("" if held else " — **not held**")
-            )
-            print(lines[-1], flush=True)
-            if held and (best is None or figures["target"] > best["target"]):
-                best = figures
-    if best:
-        lines.append(
-            f"highest rate held with p99 ≤ {TARGET_P99_MS} ms: **{best['target']:.0f} req/s** "
-            f"(p99 {best['p99']:.0f} ms)"
+        swept, _best = rate_sweep(
+            registrations,
+            [float(r) for r in args.rates.split(",")],
+            duration=args.duration,
+            port=PORT,
+            p99_ms=TARGET_P99_MS,
+            before_each=clear,
+            after_each=lambda: f", {Registration.objects.count():,} registrations stored",
         )
-    else:
-        lines.append(f"no rate was held with p99 ≤ {TARGET_P99_MS} ms")
+    lines += swept
     record(
         "Single registrations at fixed rates",
         "DATABASE_URL=postgres://postgres@127.0.0.1:5432/perisai REDIS_URL=redis://127.0.0.1:6379/0 "

@@ -32,7 +32,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import bench_agents, gunicorn, percentile, record, setup_django, summary
+from common import (
+    bench_agents,
+    gunicorn,
+    percentile,
+    record,
+    registration_item,
+    setup_django,
+    summary,
+)
 
 OWN_DATABASE = "perisai_bench_sync"
 PORT = 8767
@@ -67,27 +75,8 @@ class Items:
     def batch(self, size: int) -> bytes:
         with self.lock:
             serials = [next(self.serial) for _ in range(size)]
-        return json.dumps({"items": [self.item(serial) for serial in serials]}).encode()
-
-    def item(self, serial: int) -> dict[str, Any]:
-        district, number = divmod(serial, 9999)
-        return {
-            "client_uuid": str(uuid.uuid4()),
-            "nik": f"7471{district % 90 + 10:02d}010190{number + 1:04d}",
-            "full_name": f"Pekerja {serial}",
-            "birth_date": "1990-01-01",
-            "sex": "M",
-            "phone": f"0813{serial:08d}",
-            "regency_code": "7471",
-            "address": "Jl. Bench",
-            "occupation": "fisher",
-            "declared_income": 1_000_000,
-            "programs": ["JKK", "JKM", "JHT"],
-            "payment_period_months": 3,
-            "consent": {"given": True, "method": "signature", "at": self.captured},
-            "captured_at": self.captured,
-            "location": {"lat": -3.9985, "lng": 122.5129, "accuracy_m": 12},
-        }
+        items = [registration_item(n, self.captured, str(uuid.uuid4())) for n in serials]
+        return json.dumps({"items": items}).encode()
 
 
 def post_batches(token: str, items: Items, count: int, size: int, timings: list[float]) -> None:
