@@ -52,6 +52,17 @@ class ClientUuidConflictError(ConflictError):
     default_message = gettext_lazy("This client_uuid was already used for another registration.")
 
 
+class ClientUuidReusedError(ConflictError):
+    """The agent's own client_uuid, sent again with another worker's NIK: answering
+    ``duplicate`` would leave that worker silently unregistered."""
+
+    code = "client_uuid_reused"
+    default_message = gettext_lazy(
+        "This client_uuid belongs to another registration, of another worker: give this "
+        "worker's registration a new client_uuid."
+    )
+
+
 @dataclass(frozen=True)
 class Consent:
     given: bool
@@ -263,9 +274,10 @@ def _insert_all(prepared: list[_Prepared]) -> None:
         Registration.objects.bulk_create([entry.registration for entry in prepared])
 
 
-def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult:
+def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
     """The slow path, after a batch insert lost a race: this item alone, in its own
-    savepoint, told apart by what the database refused."""
+    savepoint, told apart by what the database refused. ``None`` when the NIK is taken:
+    the caller looks the client_uuid up again before calling that a conflict."""
     for _attempt in range(CODE_ROUNDS):
         try:
             with transaction.atomic():
@@ -277,27 +289,54 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult:
                 entry.registration.participant = entry.participant
                 entry.registration.save()
             return ItemResult(entry.item.client_uuid, Outcome.CREATED, entry.registration)
-        except IntegrityError as exc:
-            text = str(exc)
-            if "client_uuid" in text:
-                return _existing_uuid_result(entry.item.client_uuid, agent)
-            if "participant_nik_unique" in text:
-                return ItemResult(
-                    entry.item.client_uuid, Outcome.CONFLICT, error=NikAlreadyRegisteredError()
-                )
+        except IntegrityError:
+            # Told apart by what is now in the database, which the refusal was about.
+            found = _registrations_by_uuid([entry.item.client_uuid])
+            if found:
+                return _existing_result(entry, found[entry.item.client_uuid], agent)
+            if Participant.objects.filter(nik_digest=entry.participant.nik_digest).exists():
+                return None
             _assign_codes([entry])  # a participant number or payment code collided
     raise RuntimeError("could not insert registration")  # pragma: no cover
 
 
-def _existing_uuid_result(client_uuid: uuid.UUID, agent: Agent) -> ItemResult:
-    existing = (
-        Registration.objects.filter(client_uuid=client_uuid)
+def _existing_result(entry: _Prepared, found: Registration, agent: Agent) -> ItemResult:
+    """An item whose client_uuid is already a registration: the agent's own item sent
+    again (duplicate), or a client_uuid that is not this worker's to use."""
+    client_uuid = entry.item.client_uuid
+    if found.agent_id != agent.pk:
+        return ItemResult(client_uuid, Outcome.CONFLICT, error=ClientUuidConflictError())
+    if found.participant.nik_digest != entry.participant.nik_digest:
+        return ItemResult(client_uuid, Outcome.CONFLICT, error=ClientUuidReusedError())
+    return ItemResult(client_uuid, Outcome.DUPLICATE, found)
+
+
+def _registrations_by_uuid(client_uuids: Sequence[uuid.UUID]) -> dict[uuid.UUID, Registration]:
+    return {
+        registration.client_uuid: registration
+        for registration in Registration.objects.filter(client_uuid__in=client_uuids)
         .select_related("participant", "participant__occupation", "participant__branch")
-        .first()
-    )
-    if existing is not None and existing.agent_id == agent.pk:
-        return ItemResult(client_uuid, Outcome.DUPLICATE, existing)
-    return ItemResult(client_uuid, Outcome.CONFLICT, error=ClientUuidConflictError())
+        .order_by()
+    }
+
+
+def _resolve_taken(entries: Sequence[_Prepared], agent: Agent) -> list[ItemResult]:
+    """Items whose NIK or client_uuid the database already holds. Looked up again now,
+    in one query: a request still running when this one began (the app's earlier
+    attempt, given up on and retried) has committed since, and its registration is this
+    item's, not someone else's NIK."""
+    found = _registrations_by_uuid([entry.item.client_uuid for entry in entries])
+    results = []
+    for entry in entries:
+        registration = found.get(entry.item.client_uuid)
+        results.append(
+            _existing_result(entry, registration, agent)
+            if registration is not None
+            else ItemResult(
+                entry.item.client_uuid, Outcome.CONFLICT, error=NikAlreadyRegisteredError()
+            )
+        )
+    return results
 
 
 def registrations_register(
@@ -340,32 +379,20 @@ def registrations_register(
         except InvalidInputError as error:
             results[index] = ItemResult(item.client_uuid, Outcome.INVALID, error=error)
 
-    existing = {
-        registration.client_uuid: registration
-        for registration in Registration.objects.filter(
-            client_uuid__in=[entry.item.client_uuid for entry in prepared]
-        ).select_related("participant", "participant__occupation", "participant__branch")
-    }
+    existing = _registrations_by_uuid([entry.item.client_uuid for entry in prepared])
     digests = {entry.participant.nik_digest for entry in prepared}
     taken_niks = set(
         Participant.objects.filter(nik_digest__in=digests).values_list("nik_digest", flat=True)
     )
 
     new: list[_Prepared] = []
+    nik_taken: list[_Prepared] = []
     for entry in prepared:
         found = existing.get(entry.item.client_uuid)
         if found is not None:
-            results[entry.index] = (
-                ItemResult(entry.item.client_uuid, Outcome.DUPLICATE, found)
-                if found.agent_id == agent.pk
-                else ItemResult(
-                    entry.item.client_uuid, Outcome.CONFLICT, error=ClientUuidConflictError()
-                )
-            )
+            results[entry.index] = _existing_result(entry, found, agent)
         elif entry.participant.nik_digest in taken_niks:
-            results[entry.index] = ItemResult(
-                entry.item.client_uuid, Outcome.CONFLICT, error=NikAlreadyRegisteredError()
-            )
+            nik_taken.append(entry)
         else:
             taken_niks.add(entry.participant.nik_digest)  # a second item with this NIK conflicts
             new.append(entry)
@@ -381,11 +408,24 @@ def registrations_register(
             )
     except IntegrityError:
         for entry in new:
-            results[entry.index] = _insert_one(entry, agent)
+            result = _insert_one(entry, agent)
+            if result is None:
+                nik_taken.append(entry)
+            else:
+                results[entry.index] = result
+    if nik_taken:
+        for entry, result in zip(nik_taken, _resolve_taken(nik_taken, agent), strict=True):
+            results[entry.index] = result
 
     for index in later_copies:
-        first = results[first_of_uuid[items[index].client_uuid]]
+        first_index = first_of_uuid[items[index].client_uuid]
+        first = results[first_index]
         assert first is not None  # noqa: S101
+        if items[index].nik.strip() != items[first_index].nik.strip():
+            results[index] = ItemResult(
+                items[index].client_uuid, Outcome.CONFLICT, error=ClientUuidReusedError()
+            )
+            continue
         outcome = Outcome.DUPLICATE if first.outcome == Outcome.CREATED else first.outcome
         results[index] = ItemResult(
             items[index].client_uuid, outcome, first.registration, first.error
