@@ -314,3 +314,18 @@ def test_branch_staff_cannot_open_another_branch_dashboard(tallied, kendari):
     )
     nation = client.get("/admin/tallies/dailytally/dashboard/?year=2021").content.decode()
     assert "Manado" not in nation
+
+
+def test_productive_agents_are_counted_among_the_active_ones(kendari, channel, no_auto_recompute):
+    """An agent deactivated today after registering this month is no longer active, so
+    is not productive either: the productive figure never exceeds the active one."""
+    from agents.services import agent_deactivate
+
+    working, leaving = active_agent(kendari), active_agent(kendari)
+    register(working, 1)
+    register(leaving, 2)
+    agent_deactivate(agent=leaving, by=None, reason="Tidak aktif (uji)")
+    today = kendari.local_today()
+    tallies_recompute(day=today)
+    tally = DailyTally.objects.get(branch=kendari, date=today)
+    assert (tally.active_agents, tally.productive_agents) == (1, 1)
