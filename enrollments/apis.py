@@ -18,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from agents.apis import AgentApi
+from core.etags import not_modified
 from core.exceptions import InvalidInputError, error_body, query_filters, validation_fields
 from core.fields import StrictCharField, StrictRegexField, StrictSlugField
 from core.idempotency import checked_key, idempotent_call, request_hash
@@ -395,7 +396,7 @@ class ReferenceApi(AgentApi):
         }
         encoded = json.dumps(body, cls=JSONEncoder, sort_keys=True).encode()
         etag = f'"{hashlib.sha256(encoded).hexdigest()[:32]}"'
-        if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+        if not_modified(etag, request.headers.get("If-None-Match")):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(body, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
 

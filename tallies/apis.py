@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import renderers, serializers
 from rest_framework.permissions import BasePermission
@@ -12,13 +14,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import query_filters
+from core.exceptions import InvalidInputError, NotFoundError, query_filters
 from core.fields import StrictCharField
 from tallies import selectors
 
-COLUMNS = [
-    "branch_code",
-    "branch_name",
+# The CSV: one row per branch, then the regions and the nation (when the answer
+# holds all their branches), told apart by the first column.
+FIGURES = [
     "as_of",
     "target_new_participants",
     "new_participants",
@@ -32,6 +34,8 @@ COLUMNS = [
     "active_agents",
     "productive_agents",
 ]
+COLUMNS = ["level", "code", "name", *FIGURES, "labour_force", "coverage_pct", "computed_at"]
+FORMATS = ("json", "csv")
 
 
 class IsStaff(BasePermission):
@@ -51,14 +55,15 @@ class TallyCsvRenderer(renderers.BaseRenderer):
         writer = csv.writer(out)
         if isinstance(data, dict) and "results" in data:
             writer.writerow(COLUMNS)
-            for row in data["results"]:
-                writer.writerow(
-                    [
-                        row["branch"]["code"],
-                        row["branch"]["name"],
-                        *[row[name] for name in COLUMNS[2:]],
-                    ]
-                )
+            rows = [
+                ("branch", {**row, "code": row["branch"]["code"], "name": row["branch"]["name"]})
+                for row in data["results"]
+            ]
+            rows += [("region", row) for row in data.get("regions", [])]
+            if data.get("nation"):
+                rows.append(("nation", data["nation"]))
+            for level, row in rows:
+                writer.writerow([level, *[row.get(name, "") for name in COLUMNS[1:]]])
         else:  # an error: keep its shape readable
             writer.writerow(["code", "message"])
             writer.writerow([data.get("code", ""), data.get("message", "")])
@@ -85,6 +90,9 @@ class TallyListApi(APIView):
 
         branch = BranchSerializer(source="*")
         as_of = serializers.DateField(allow_null=True)
+        computed_at = serializers.DateTimeField(
+            allow_null=True, help_text="When the oldest tally behind these figures was computed."
+        )
         target_new_participants = serializers.IntegerField()
         new_participants = serializers.IntegerField()
         realisation_pct = serializers.DecimalField(
@@ -99,16 +107,47 @@ class TallyListApi(APIView):
         contributions_received = serializers.IntegerField()
         target_contributions = serializers.IntegerField()
         active_agents = serializers.IntegerField()
-        productive_agents = serializers.IntegerField()
+        productive_agents = serializers.IntegerField(
+            help_text="Active agents with a registration or a contribution this month."
+        )
+
+    class RollUpSerializer(OutputSerializer):
+        branch = None  # type: ignore[assignment]
+        code = StrictCharField()
+        name = StrictCharField()
+        labour_force = serializers.IntegerField()
+        coverage_pct = serializers.DecimalField(
+            max_digits=7, decimal_places=1, allow_null=True, coerce_to_string=False
+        )
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        chosen = request.query_params.get("format")
+        if chosen and chosen not in FORMATS and not force:
+            raise InvalidInputError(
+                fields={
+                    "format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(FORMATS)}]
+                }
+            )
+        return super().perform_content_negotiation(request, force)
 
     @extend_schema(
         operation_id="tallies_list",
         parameters=[FilterSerializer],
         responses={
             200: OpenApiResponse(
-                inline_serializer("TallyList", {"results": OutputSerializer(many=True)}),
-                description="One row per branch the caller may see.",
-            )
+                inline_serializer(
+                    "TallyList",
+                    {
+                        "results": OutputSerializer(many=True),
+                        "regions": RollUpSerializer(many=True),
+                        "nation": RollUpSerializer(allow_null=True),
+                    },
+                ),
+                description=(
+                    "One row per branch the caller may see; a row per region whose "
+                    "branches are all among them, and the nation's when every branch is."
+                ),
+            ),
         },
     )
     def get(self, request: Request) -> Response:
@@ -117,7 +156,19 @@ class TallyListApi(APIView):
         branches = selectors.visible_branches(
             request.user, region=data.get("region"), branch=data.get("branch")
         )
-        standings = selectors.branch_standings(
+        if (data.get("region") or data.get("branch")) and not branches.exists():
+            # Someone else's branch or region is answered as one that does not exist.
+            raise NotFoundError(_("No such branch or region among those you may see."))
+        standings = selectors.standings_with_roll_ups(
             branches=branches, year=year, as_of=data.get("as_of")
         )
-        return Response({"results": self.OutputSerializer(standings, many=True).data})
+        body = {
+            "results": self.OutputSerializer(standings.branches, many=True).data,
+            "regions": self.RollUpSerializer(standings.regions, many=True).data,
+            "nation": self.RollUpSerializer(standings.nation).data if standings.nation else None,
+        }
+        headers = {}
+        if request.accepted_renderer.format == "csv":
+            scope = re.sub(r"[^A-Za-z0-9-]", "", data.get("branch") or data.get("region") or "all")
+            headers["Content-Disposition"] = f'attachment; filename="tallies-{year}-{scope}.csv"'
+        return Response(body, headers=headers)

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from agents.models import Region
+from core.models import Province
 from tallies import charts, pace, selectors
 from tallies.models import DailyTally
 
@@ -53,10 +54,12 @@ def dashboard(request: HttpRequest, admin_context: dict[str, Any]) -> TemplateRe
             raise Http404
         title = scope.get().name
     elif level == "region":
-        scope = branches.filter(region__code=code)
+        # A region's page shows the whole region, or nothing: its name must not stand
+        # over the part of it a branch's staff may see.
         region = Region.objects.filter(code=code).first()
-        if region is None or not scope.exists():
+        if region is None or not selectors.region_fully_visible(request.user, code=code):
             raise Http404
+        scope = branches.filter(region__code=code)
         title = region.name
     else:
         level, scope, title = "nation", branches, _("All branches you can see")
@@ -109,7 +112,11 @@ def dashboard(request: HttpRequest, admin_context: dict[str, Any]) -> TemplateRe
             (_("Non-active"), float(total.non_active_participants), BEHIND),
         ],
     )
-    regions = Region.objects.filter(branches__in=branches).distinct().order_by("code")
+    regions = [
+        region
+        for region in Region.objects.filter(branches__in=branches).distinct().order_by("code")
+        if selectors.region_fully_visible(request.user, code=region.code)
+    ]
     context = {
         **admin_context,
         "title": _("Dashboard: %(name)s") % {"name": title},
@@ -119,6 +126,12 @@ def dashboard(request: HttpRequest, admin_context: dict[str, Any]) -> TemplateRe
         "total": total,
         "standings": ranking,
         "as_of": as_of,
+        "computed_at": total.computed_at,
+        "missing_labour_force": list(
+            Province.objects.filter(code__in=total.provinces_without_labour_force)
+            .order_by("name")
+            .values_list("name", flat=True)
+        ),
         "behind": (total.realisation_pct or 0) < pace.expected_pct(as_of),
         "progress_chart": mark_safe(progress),  # noqa: S308 (built from escaped parts)
         "ranking_chart": mark_safe(ranking_chart),  # noqa: S308

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.db.models import Max, QuerySet, Sum
 
-from agents.models import Branch
+from agents.models import Branch, Region
 from agents.selectors import branches_visible_to
 from tallies import pace
 from tallies.models import BranchTarget, DailyTally, LabourForce
@@ -34,6 +34,9 @@ class Standing:
     code: str
     name: str
     as_of: datetime.date | None
+    # When the oldest of the tallies behind these figures was computed: without the
+    # nightly job (or a recompute), today's figures may predate today's work.
+    computed_at: datetime.datetime | None = None
     region_code: str = ""
     province_code: str = ""
     target_new_participants: int = 0
@@ -46,6 +49,9 @@ class Standing:
     active_agents: int = 0
     productive_agents: int = 0
     labour_force: int = 0
+    # Provinces in scope with no labour force figure: coverage is then unknown, not a
+    # share of a partial figure.
+    provinces_without_labour_force: list[str] = field(default_factory=list)
     branches: list[Standing] = field(default_factory=list)
 
     @property
@@ -66,6 +72,8 @@ class Standing:
 
     @property
     def coverage_pct(self) -> Decimal | None:
+        if self.provinces_without_labour_force:
+            return None
         return pace.coverage_pct(self.active_participants, self.labour_force)
 
     def add(self, other: Standing) -> None:
@@ -106,7 +114,7 @@ def branch_standings(
         row["branch_id"]: row
         for row in DailyTally.objects.filter(
             branch__in=branches, date__in=set(last_days.values())
-        ).values("branch_id", "date", *SNAPSHOTS)
+        ).values("branch_id", "date", "computed_at", *SNAPSHOTS)
         if last_days.get(row["branch_id"]) == row["date"]
     }
     targets = {
@@ -123,6 +131,7 @@ def branch_standings(
                 code=branch.code,
                 name=branch.name,
                 as_of=total.get("last"),
+                computed_at=snapshot.get("computed_at"),
                 region_code=branch.region.code,
                 province_code=branch.regency.province_id,
                 target_new_participants=target.new_participants if target else 0,
@@ -140,27 +149,96 @@ def branch_standings(
 
 
 def roll_up(
-    standings: list[Standing], *, code: str, name: str, year: int, with_labour_force: bool = True
+    standings: list[Standing],
+    *,
+    code: str,
+    name: str,
+    year: int,
+    with_labour_force: bool = True,
+    labour_force: dict[str, int] | None = None,
 ) -> Standing:
     """Sums branches into a region or the nation; coverage against the labour force of
     the provinces the branches stand in."""
     total = Standing(
-        code=code, name=name, as_of=max((s.as_of for s in standings if s.as_of), default=None)
+        code=code,
+        name=name,
+        as_of=max((s.as_of for s in standings if s.as_of), default=None),
+        computed_at=min((s.computed_at for s in standings if s.computed_at), default=None),
     )
     for standing in standings:
         total.add(standing)
     if with_labour_force:
         provinces = {standing.province_code for standing in standings}
-        figures = (
-            LabourForce.objects.filter(province_id__in=provinces, year__lte=year)
-            .order_by("province_id", "-year")
-            .values_list("province_id", "workers")
-        )
-        latest: dict[str, int] = {}
-        for province_id, workers in figures:
-            latest.setdefault(province_id, workers)
-        total.labour_force = sum(latest.values())
+        if labour_force is None:
+            labour_force = latest_labour_force(provinces=provinces, year=year)
+        total.labour_force = sum(labour_force.get(province, 0) for province in provinces)
+        total.provinces_without_labour_force = sorted(provinces - labour_force.keys())
     return total
+
+
+def latest_labour_force(*, provinces: set[str], year: int) -> dict[str, int]:
+    """Each province's latest labour force figure up to ``year``, in one query."""
+    figures = (
+        LabourForce.objects.filter(province_id__in=provinces, year__lte=year)
+        .order_by("province_id", "-year")
+        .values_list("province_id", "workers")
+    )
+    latest: dict[str, int] = {}
+    for province_id, workers in figures:
+        latest.setdefault(province_id, workers)
+    return latest
+
+
+@dataclass
+class Standings:
+    """Branch rows and the roll-ups whose every branch is among them: a region's row
+    only when all its branches are, the nation's only when every branch is, so that no
+    total is a partial sum under a region's or the nation's name."""
+
+    branches: list[Standing]
+    regions: list[Standing]
+    nation: Standing | None
+
+
+NATION_CODE = "ID"
+
+
+def standings_with_roll_ups(
+    *, branches: QuerySet[Branch], year: int, as_of: datetime.date | None = None
+) -> Standings:
+    rows = branch_standings(branches=branches, year=year, as_of=as_of)
+    shown = {row.code for row in rows}
+    members: dict[str, set[str]] = {}
+    for branch_code, region_code in Branch.objects.values_list("code", "region__code"):
+        members.setdefault(region_code, set()).add(branch_code)
+    labour_force = latest_labour_force(provinces={row.province_code for row in rows}, year=year)
+    regions = [
+        roll_up(
+            [row for row in rows if row.region_code == region.code],
+            code=region.code,
+            name=region.name,
+            year=year,
+            labour_force=labour_force,
+        )
+        for region in Region.objects.filter(code__in=members).order_by("code")
+        if members[region.code] <= shown
+    ]
+    every_branch = set().union(*members.values()) if members else set()
+    nation = (
+        roll_up(rows, code=NATION_CODE, name="Indonesia", year=year, labour_force=labour_force)
+        if rows and every_branch <= shown
+        else None
+    )
+    return Standings(branches=rows, regions=regions, nation=nation)
+
+
+def region_fully_visible(user: User | AnonymousUser, *, code: str) -> bool:
+    """Whether the user sees every branch of the region (and it has some)."""
+    region_branches = Branch.objects.filter(region__code=code)
+    return (
+        region_branches.exists()
+        and not region_branches.exclude(pk__in=branches_visible_to(user).values("pk")).exists()
+    )
 
 
 def visible_branches(

@@ -102,10 +102,10 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
             ),
             contributions_received=Coalesce(contributions, Value(0)),
             active_agents=_count(agents_then),
+            # Productive agents are the active agents with some work this month, so
+            # they never outnumber the active ones.
             productive_agents=_count(
-                Agent.objects.filter(branch=branch).filter(
-                    Q(Exists(registered)) | Q(Exists(contributed))
-                )
+                agents_then.filter(Q(Exists(registered)) | Q(Exists(contributed)))
             ),
         )
         .values("pk", *(name for name in COUNTED if name not in STOCK))

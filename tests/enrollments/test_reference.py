@@ -79,3 +79,25 @@ def test_overlapping_versions_are_refused_by_validation(kendari):
 
 def test_reference_needs_an_active_agent(api_client):
     assert api_client.get(REFERENCE).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "{etag}",
+        "W/{etag}",
+        '"other", W/{etag}',
+        '"other",{etag}',
+        "*",
+    ],
+)
+def test_if_none_match_uses_the_weak_comparison(client_a, header):
+    etag = client_a.get(REFERENCE)["ETag"]
+    again = client_a.get(REFERENCE, HTTP_IF_NONE_MATCH=header.format(etag=etag))
+    assert again.status_code == 304
+    assert again["ETag"] == etag
+
+
+@pytest.mark.parametrize("header", ['"other"', 'W/"other"', "", "garbage"])
+def test_if_none_match_naming_another_tag_gives_the_answer(client_a, header):
+    assert client_a.get(REFERENCE, HTTP_IF_NONE_MATCH=header).status_code == 200

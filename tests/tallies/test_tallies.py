@@ -181,7 +181,12 @@ def test_the_api_gives_branch_staff_their_branch_only(tallied, kendari):
     client = APIClient()
     client.force_authenticate(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
     body = client.get("/api/v1/tallies", {"year": "2021"}).json()
+    computed_at = body["results"][0].pop("computed_at")
+    assert datetime.datetime.fromisoformat(computed_at) > datetime.datetime(2026, 1, 1, tzinfo=UTC)
     assert body == {
+        # Kendari alone is not the region, nor the nation: no roll-up rows.
+        "regions": [],
+        "nation": None,
         "results": [
             {
                 "branch": {"code": "KDI", "name": "Kendari"},
@@ -198,10 +203,12 @@ def test_the_api_gives_branch_staff_their_branch_only(tallied, kendari):
                 "active_agents": 12,
                 "productive_agents": 9,
             }
-        ]
+        ],
     }
     csv_body = client.get("/api/v1/tallies", {"year": "2021", "format": "csv"}).content.decode()
-    assert csv_body.splitlines()[1].startswith("KDI,Kendari,2021-03-21,1980,344,17.4,21.9,1570")
+    assert csv_body.splitlines()[1].startswith(
+        "branch,KDI,Kendari,2021-03-21,1980,344,17.4,21.9,1570"
+    )
     assert "MDO" not in csv_body
 
 
@@ -246,7 +253,8 @@ def test_the_tallies_query_count_does_not_grow_with_branches(tallied, response_f
             response = client.get("/api/v1/tallies", query)
         assert response.status_code == 200
         counts.append(len(captured))
-    assert response.content.decode().count("2021-03-21") == 10  # 2 + 8 branches
+    # 10 branches (2 + 8), 9 regions (KW-SULAMA and one per added branch), the nation
+    assert response.content.decode().count("2021-03-21") == 20
     assert counts[0] == counts[1]
 
 
@@ -314,3 +322,136 @@ def test_branch_staff_cannot_open_another_branch_dashboard(tallied, kendari):
     )
     nation = client.get("/admin/tallies/dailytally/dashboard/?year=2021").content.decode()
     assert "Manado" not in nation
+
+
+def test_productive_agents_are_counted_among_the_active_ones(kendari, channel, no_auto_recompute):
+    """An agent deactivated today after registering this month is no longer active, so
+    is not productive either: the productive figure never exceeds the active one."""
+    from agents.services import agent_deactivate
+
+    working, leaving = active_agent(kendari), active_agent(kendari)
+    register(working, 1)
+    register(leaving, 2)
+    agent_deactivate(agent=leaving, by=None, reason="Tidak aktif (uji)")
+    today = kendari.local_today()
+    tallies_recompute(day=today)
+    tally = DailyTally.objects.get(branch=kendari, date=today)
+    assert (tally.active_agents, tally.productive_agents) == (1, 1)
+
+
+def _head_office_client() -> APIClient:
+    client = APIClient()
+    client.force_authenticate(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+    return client
+
+
+def test_the_api_rolls_branches_up_to_regions_and_the_nation(tallied, region, palangka):
+    from core.models import Province
+    from tallies.models import LabourForce
+
+    LabourForce.objects.create(province_id="74", year=2018, workers=1_200_000)
+    LabourForce.objects.create(
+        province=Province.objects.get_or_create(code="71", defaults={"name": "Sulut"})[0],
+        year=2020,
+        workers=1_000_000,
+    )
+    head_office = _head_office_client()
+    body = head_office.get("/api/v1/tallies", {"year": "2021"}).json()
+    assert [row["branch"]["code"] for row in body["results"]] == ["KDI", "MDO", "PLK"]
+    sulama = body["regions"][[r["code"] for r in body["regions"]].index("KW-SULAMA")]
+    assert {
+        key: sulama[key]
+        for key in (
+            "name",
+            "as_of",
+            "target_new_participants",
+            "new_participants",
+            "active_participants",
+            "active_agents",
+            "productive_agents",
+            "labour_force",
+            "coverage_pct",
+        )
+    } == {
+        "name": region.name,
+        "as_of": "2021-03-21",
+        "target_new_participants": 2_980,
+        "new_participants": 744,
+        "active_participants": 291,
+        "active_agents": 13,
+        "productive_agents": 10,
+        "labour_force": 2_200_000,
+        "coverage_pct": 0.0,
+    }
+    assert body["nation"]["code"] == "ID"
+    assert body["nation"]["new_participants"] == 744
+    # Palangka Raya's province has no figure: the nation's coverage is unknown, not a
+    # share of a partial labour force.
+    assert body["nation"]["coverage_pct"] is None
+
+    regional = APIClient()
+    regional.force_authenticate(staff("staf.sulama", StaffProfile.Level.REGION, region=region))
+    body = regional.get("/api/v1/tallies", {"year": "2021"}).json()
+    assert [row["code"] for row in body["regions"]] == ["KW-SULAMA"]
+    assert body["nation"] is None
+
+    csv_lines = (
+        head_office.get("/api/v1/tallies", {"year": "2021", "format": "csv"})
+        .content.decode()
+        .splitlines()
+    )
+    assert [line.split(",")[0] for line in csv_lines] == [
+        "level",
+        "branch",
+        "branch",
+        "branch",
+        "region",
+        "region",
+        "nation",
+    ]
+
+
+def test_an_unknown_format_is_400_in_the_error_shape(tallied):
+    response = _head_office_client().get("/api/v1/tallies", {"format": "xml"})
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == "validation_error"
+    assert set(body["fields"]) == {"format"}
+
+
+@pytest.mark.parametrize(
+    "query", [{"branch": "MDO"}, {"region": "KW-KALIMANTAN"}, {"branch": "XXX"}]
+)
+def test_a_branch_or_region_outside_the_scope_is_404(tallied, kendari, palangka, query):
+    client = APIClient()
+    client.force_authenticate(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    response = client.get("/api/v1/tallies", {"year": "2021", **query})
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_the_csv_is_a_named_attachment(tallied):
+    response = _head_office_client().get(
+        "/api/v1/tallies", {"year": "2021", "branch": "KDI", "format": "csv"}
+    )
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="tallies-2021-KDI.csv"'
+
+
+def test_branch_staff_get_no_region_page_and_see_how_old_the_figures_are(tallied, kendari, region):
+    client = Client()
+    client.force_login(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    region_page = client.get(
+        f"/admin/tallies/dailytally/dashboard/?level=region&code={region.code}&year=2021"
+    )
+    assert region_page.status_code == 404
+    html = client.get(
+        "/admin/tallies/dailytally/dashboard/?level=branch&code=KDI&year=2021"
+    ).content.decode()
+    assert 'data-figure="computed-at"' in html
+    assert f"?level=region&code={region.code}" not in html
+    # No labour force figure: a dash and why, not "0,0%".
+    assert 'data-figure="coverage">—<' in html
+    assert "Belum ada angka angkatan kerja untuk" in html
+    assert "Angka dihitung pada" in html
