@@ -41,8 +41,6 @@ class TokenPairOutputSerializer(serializers.Serializer):
 
 
 class AuthTokenObtainApi(APIView):
-    """Sign in with agent code or mobile number and password."""
-
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -52,6 +50,7 @@ class AuthTokenObtainApi(APIView):
 
     @extend_schema(
         operation_id="auth_token_obtain",
+        description="Sign in with agent code or mobile number and password.",
         request=InputSerializer,
         responses={
             200: TokenPairOutputSerializer,
@@ -76,8 +75,6 @@ class AuthTokenObtainApi(APIView):
 
 
 class AuthTokenRefreshApi(APIView):
-    """A new access token and a new refresh token; the one sent is revoked."""
-
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -86,6 +83,7 @@ class AuthTokenRefreshApi(APIView):
 
     @extend_schema(
         operation_id="auth_token_refresh",
+        description="A new access token and a new refresh token; the one sent is revoked.",
         request=InputSerializer,
         responses={
             200: TokenPairOutputSerializer,
@@ -102,8 +100,6 @@ class AuthTokenRefreshApi(APIView):
 
 
 class AuthLogoutApi(APIView):
-    """Revokes the refresh token. Idempotent."""
-
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -112,6 +108,7 @@ class AuthLogoutApi(APIView):
 
     @extend_schema(
         operation_id="auth_logout",
+        description="Revokes the refresh token. Idempotent.",
         request=InputSerializer,
         responses={
             204: OpenApiResponse(description="Signed out"),
@@ -127,8 +124,6 @@ class AuthLogoutApi(APIView):
 
 
 class AgentMeApi(AgentApi):
-    """The signed-in agent's profile and this month's figures."""
-
     class OutputSerializer(serializers.Serializer):
         class BranchSerializer(serializers.Serializer):
             code = StrictCharField()
@@ -163,7 +158,11 @@ class AgentMeApi(AgentApi):
         def get_month(self, agent: Agent) -> dict[str, Any]:
             return self.MonthSerializer(self.context["month"]).data
 
-    @extend_schema(operation_id="agent_me", responses=OutputSerializer)
+    @extend_schema(
+        operation_id="agent_me",
+        description="The signed-in agent's profile and this month's figures.",
+        responses=OutputSerializer,
+    )
     def get(self, request: Request) -> Response:
         agent = selectors.agent_profile(agent_id=self.agent.pk)
         month = selectors.agent_month_figures(agent=agent)

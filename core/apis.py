@@ -43,7 +43,11 @@ class ProvinceListApi(APIView):
         code = StrictCharField()
         name = StrictCharField()
 
-    @extend_schema(operation_id="provinces_list", responses=OutputSerializer(many=True))
+    @extend_schema(
+        operation_id="provinces_list",
+        description="Indonesia's provinces.",
+        responses=OutputSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         provinces = selectors.province_list()
         return Response(self.OutputSerializer(provinces, many=True).data)
@@ -55,15 +59,17 @@ class ProvinceDetailApi(APIView):
         name = StrictCharField()
         regency_count = serializers.IntegerField()
 
-    @extend_schema(operation_id="provinces_retrieve", responses=OutputSerializer)
+    @extend_schema(
+        operation_id="provinces_retrieve",
+        description="One province, with its number of regencies and cities.",
+        responses=OutputSerializer,
+    )
     def get(self, request: Request, code: str) -> Response:
         province = selectors.province_get(code=code)
         return Response(self.OutputSerializer(province).data)
 
 
 class RegencyListApi(APIView):
-    """Regencies and cities, for the app's offline forms; filter by province."""
-
     pagination_class = None
 
     class FilterSerializer(serializers.Serializer):
@@ -77,6 +83,7 @@ class RegencyListApi(APIView):
 
     @extend_schema(
         operation_id="regencies_list",
+        description="Regencies and cities, for the app's offline forms; filter by province.",
         parameters=[FilterSerializer],
         responses=OutputSerializer(many=True),
     )

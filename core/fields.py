@@ -3,6 +3,7 @@ that sends a number where the contract says string has a bug worth reporting."""
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 
@@ -23,3 +24,15 @@ class StrictRegexField(_StringOnly, serializers.RegexField):
 
 class StrictSlugField(_StringOnly, serializers.SlugField):
     pass
+
+
+class UniqueListField(serializers.ListField):
+    """A list whose items must all differ; the schema says ``uniqueItems``."""
+
+    default_error_messages = {"not_unique": _("List each value once.")}
+
+    def to_internal_value(self, data: Any) -> Any:
+        value = super().to_internal_value(data)
+        if len({repr(item) for item in value}) != len(value):
+            self.fail("not_unique")
+        return value

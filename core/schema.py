@@ -1,11 +1,13 @@
 """OpenAPI generation: every operation documents the error responses the API really
 gives, in the one error shape, and nested ``<Entity><Action>Api.OutputSerializer``
-classes get distinct component names."""
+classes get distinct component names. An operation's description is the one given to
+``extend_schema(description=...)``: docstrings are for the code's readers."""
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import Direction, OpenApiResponse
+from drf_spectacular.utils import Direction, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
@@ -22,18 +24,62 @@ ERROR_DESCRIPTIONS = {
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+# The messages of a validation error, by field: a list of messages, or for a nested
+# object its own FieldErrors, or for a list of objects one entry per item (a list item
+# may be a FieldErrors of its own, empty when that item is valid).
+FIELD_ERRORS_COMPONENT = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {
+                    "oneOf": [
+                        {"type": "string"},
+                        {"$ref": "#/components/schemas/FieldErrors"},
+                    ]
+                },
+            },
+            {"$ref": "#/components/schemas/FieldErrors"},
+        ]
+    },
+}
+
+
+@extend_schema_field({"$ref": "#/components/schemas/FieldErrors"})
+class FieldErrorsField(serializers.DictField):
+    pass
+
+
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(help_text="Stable, machine-readable error code.")
     message = serializers.CharField(help_text="In the caller's language (Accept-Language).")
     # A declared field, not Serializer.fields: DRF's metaclass moves it aside.
-    fields = serializers.DictField(  # type: ignore[assignment]
-        child=serializers.JSONField(),
+    fields = FieldErrorsField(  # type: ignore[assignment]
         required=False,
-        help_text="Only for validation errors: field name to a list of messages.",
+        help_text="Only for validation errors: the messages, by field.",
     )
 
 
+def error_response(description: str) -> OpenApiResponse:
+    """A documented error answer, in the one error shape."""
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+class UniqueListFieldExtension(OpenApiSerializerFieldExtension):
+    """core.fields.UniqueListField: an array whose items must differ."""
+
+    target_class = "core.fields.UniqueListField"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Direction) -> Any:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "uniqueItems": True}
+
+
 class AutoSchema(SpectacularAutoSchema):
+    def get_description(self) -> str:  # type: ignore[override]
+        return ""
+
     def get_serializer_name(self, serializer: Any, direction: Direction) -> str:
         # "ProvinceListApi.OutputSerializer" -> "ProvinceListOutput"
         qualname: str = type(serializer).__qualname__
@@ -61,3 +107,11 @@ class AutoSchema(SpectacularAutoSchema):
                     direction=direction,
                 )
         return responses
+
+
+def add_components(result: dict[str, Any], **_kwargs: Any) -> dict[str, Any]:
+    """Postprocessing hook: the components that fields refer to by hand."""
+    result.setdefault("components", {}).setdefault("schemas", {})["FieldErrors"] = (
+        FIELD_ERRORS_COMPONENT
+    )
+    return result

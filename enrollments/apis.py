@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
 )
@@ -20,9 +21,10 @@ from rest_framework.utils.encoders import JSONEncoder
 from agents.apis import AgentApi
 from core.etags import not_modified
 from core.exceptions import InvalidInputError, error_body, query_filters, validation_fields
-from core.fields import StrictCharField, StrictRegexField, StrictSlugField
+from core.fields import StrictCharField, StrictRegexField, StrictSlugField, UniqueListField
 from core.idempotency import checked_key, idempotent_call, request_hash
 from core.pagination import CursorPagination
+from core.schema import ErrorSerializer, error_response
 from enrollments import coverage, pricing, selectors, services
 from enrollments.models import (
     PAYMENT_PERIOD_CHOICES,
@@ -33,6 +35,9 @@ from enrollments.models import (
     Sex,
 )
 from partners.apis import SignedPartnerApi
+
+# One name for the choice set in the schema (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES).
+ConsentMethod = Registration.ConsentMethod
 
 WARNING_MESSAGES = {
     "nik_birth_date_mismatch": lambda: _(
@@ -70,7 +75,7 @@ class RegistrationInputSerializer(serializers.Serializer):
     address = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     occupation = StrictCharField(max_length=40)
     declared_income = serializers.IntegerField(min_value=1)
-    programs = serializers.ListField(
+    programs = UniqueListField(
         child=serializers.ChoiceField(choices=Program.choices), min_length=2, max_length=3
     )
     payment_period_months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
@@ -79,8 +84,6 @@ class RegistrationInputSerializer(serializers.Serializer):
     location = LocationInputSerializer(required=False, allow_null=True)
 
     def validate_programs(self, programs: list[str]) -> list[str]:
-        if len(set(programs)) != len(programs):
-            raise serializers.ValidationError(_("List each program once."))
         if not set(pricing.MANDATORY) <= set(programs):
             raise serializers.ValidationError(_("JKK and JKM are mandatory."))
         return programs
@@ -191,11 +194,12 @@ def _validated_input(data: Any) -> services.RegistrationInput:
 
 
 class RegistrationCreateApi(AgentApi):
-    """Register one worker. Send an Idempotency-Key: the same key with the same body
-    replays the first answer; with another body it is refused (422)."""
-
     @extend_schema(
         operation_id="agent_registrations_create",
+        description=(
+            "Register one worker. Send an Idempotency-Key: the same key with the same body "
+            "replays the first answer; with another body it is refused (422)."
+        ),
         request=RegistrationInputSerializer,
         parameters=[
             OpenApiParameter(
@@ -211,8 +215,8 @@ class RegistrationCreateApi(AgentApi):
             200: OpenApiResponse(
                 RegistrationOutputSerializer, description="Already received (same client_uuid)"
             ),
-            409: OpenApiResponse(description="nik_already_registered, or conflict"),
-            422: OpenApiResponse(description="idempotency_key_mismatch"),
+            409: error_response("nik_already_registered, or conflict"),
+            422: error_response("idempotency_key_mismatch"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -236,13 +240,30 @@ class RegistrationCreateApi(AgentApi):
         return Response(answer.body, status=answer.status, headers=headers)
 
 
+class SyncResultOutputSerializer(serializers.Serializer):
+    client_uuid = StrictCharField(allow_null=True)
+    result = serializers.ChoiceField(choices=[outcome.value for outcome in services.Outcome])
+    registration = RegistrationOutputSerializer(allow_null=True)
+    error = ErrorSerializer(allow_null=True)
+
+
 class RegistrationSyncApi(AgentApi):
     """Up to 500 registrations captured offline, a result per item in the order sent:
     created, duplicate (already received: its registration is returned), conflict (the
     NIK is already a participant) or invalid (with the field errors)."""
 
     class InputSerializer(serializers.Serializer):
-        # Any JSON per item: an item that is not a registration is that item's "invalid".
+        # What the client sends, as documented.
+        items = serializers.ListField(
+            child=RegistrationInputSerializer(),
+            min_length=1,
+            max_length=settings.REGISTRATION_SYNC_MAX_ITEMS,
+        )
+
+    class EnvelopeSerializer(serializers.Serializer):
+        # What the server checks of the whole request: any JSON per item, since an item
+        # that is not a registration is only that item's "invalid".
+
         items = serializers.ListField(
             child=serializers.JSONField(allow_null=True), allow_empty=False
         )
@@ -255,22 +276,23 @@ class RegistrationSyncApi(AgentApi):
                 )
             return items
 
-    class ResultOutputSerializer(serializers.Serializer):
-        client_uuid = StrictCharField(allow_null=True)
-        result = serializers.ChoiceField(choices=[outcome.value for outcome in services.Outcome])
-        registration = RegistrationOutputSerializer(allow_null=True)
-        error = serializers.DictField(allow_null=True)
-
     class OutputSerializer(serializers.Serializer):
-        results = serializers.ListField(child=serializers.DictField())
+        results = SyncResultOutputSerializer(many=True)
 
     @extend_schema(
         operation_id="agent_registrations_sync",
+        description=(
+            "Up to REGISTRATION_SYNC_MAX_ITEMS (500) registrations captured offline, a result "
+            "per item in the order sent: created, duplicate (already received: its "
+            "registration is returned), conflict (the NIK is already a participant) or "
+            "invalid (with the field errors). An item that is not a valid registration is "
+            "answered invalid in its result; the others are still registered."
+        ),
         request=InputSerializer,
         responses={200: OutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        envelope = self.InputSerializer(data=request.data)
+        envelope = self.EnvelopeSerializer(data=request.data)
         if not envelope.is_valid():
             raise InvalidInputError(fields=envelope.errors)
         raw_items = envelope.validated_data["items"]
@@ -323,8 +345,6 @@ class RegistrationListPagination(CursorPagination):
 
 
 class RegistrationListApi(AgentApi):
-    """The agent's own registrations, newest first; ``updated_since`` for delta sync."""
-
     pagination_class = RegistrationListPagination
 
     class FilterSerializer(serializers.Serializer):
@@ -333,6 +353,7 @@ class RegistrationListApi(AgentApi):
 
     @extend_schema(
         operation_id="agent_registrations_list",
+        description=("The agent's own registrations, newest first; updated_since for delta sync."),
         parameters=[FilterSerializer],
         responses=RegistrationOutputSerializer(many=True),
     )
@@ -346,7 +367,9 @@ class RegistrationListApi(AgentApi):
 
 class RegistrationDetailApi(AgentApi):
     @extend_schema(
-        operation_id="agent_registrations_retrieve", responses=RegistrationOutputSerializer
+        operation_id="agent_registrations_retrieve",
+        description="One of the agent's own registrations.",
+        responses=RegistrationOutputSerializer,
     )
     def get(self, request: Request, registration_id: int) -> Response:
         registration = selectors.registration_of_agent(
@@ -355,17 +378,68 @@ class RegistrationDetailApi(AgentApi):
         return Response(registration_body(registration))
 
 
-class ReferenceApi(AgentApi):
-    """Everything the app's offline forms need, as in force today in the agent's
-    branch. Cache it and send If-None-Match: an unchanged answer is 304."""
+class ReferenceProgramSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=Program.choices)
+    name = StrictCharField()
+    mandatory = serializers.BooleanField()
 
+
+class ReferenceLevelContributionSerializer(serializers.Serializer):
+    jkk = serializers.IntegerField()
+    jkm = serializers.IntegerField()
+    jht = serializers.IntegerField()
+    monthly_total = serializers.IntegerField()
+    monthly_total_with_jht = serializers.IntegerField()
+
+
+class ReferenceIncomeLevelSerializer(serializers.Serializer):
+    amount = serializers.IntegerField()
+    contribution = ReferenceLevelContributionSerializer(allow_null=True)
+
+
+class ReferenceOccupationSerializer(serializers.Serializer):
+    code = StrictCharField()
+    name = StrictCharField()
+    name_en = StrictCharField()
+
+
+class ReferenceProvinceSerializer(serializers.Serializer):
+    code = StrictCharField()
+    name = StrictCharField()
+
+
+class ReferenceRegencySerializer(serializers.Serializer):
+    code = StrictCharField()
+    name = StrictCharField()
+    province_code = StrictCharField()
+
+
+class ReferenceOutputSerializer(serializers.Serializer):
+    # The reference answer, for the schema (the view builds it as a dict).
+    as_of = serializers.DateField()
+    programs = ReferenceProgramSerializer(many=True)
+    income_levels = ReferenceIncomeLevelSerializer(many=True)
+    payment_periods = serializers.ListField(child=serializers.IntegerField())
+    occupations = ReferenceOccupationSerializer(many=True)
+    consent_methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=Registration.ConsentMethod.choices)
+    )
+    provinces = ReferenceProvinceSerializer(many=True)
+    regencies = ReferenceRegencySerializer(many=True)
+
+
+class ReferenceApi(AgentApi):
     @extend_schema(
         operation_id="reference_retrieve",
+        description=(
+            "Everything the app's offline forms need, as in force today in the agent's "
+            "branch. Cache it and send If-None-Match: an unchanged answer is 304."
+        ),
         parameters=[
             OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)
         ],
         responses={
-            200: OpenApiResponse(description="Reference data"),
+            200: OpenApiResponse(ReferenceOutputSerializer, description="Reference data"),
             304: OpenApiResponse(description="Not modified"),
         },
     )
@@ -437,18 +511,22 @@ class RegistrationListCreateApi(RegistrationListApi, RegistrationCreateApi):
 # Payment channels -------------------------------------------------------------------------
 
 
+class PaymentLineInputSerializer(serializers.Serializer):
+    payment_code = StrictCharField(max_length=32)
+    amount = serializers.IntegerField(min_value=1)
+    months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
+
+
+class PaymentLineOutputSerializer(serializers.Serializer):
+    payment_code = StrictCharField()
+    participant_number = StrictCharField()
+    status = serializers.ChoiceField(choices=Participant.Status.choices)
+    paid_through = serializers.DateField()
+    covered_from = serializers.DateField()
+    covered_through = serializers.DateField()
+
+
 class PaymentCreateApi(SignedPartnerApi):
-    """A contribution paid at a channel against a payment code; or, with ``sponsor`` and
-    ``lines``, a sponsor paying for many participants at once. Signed with
-    ``X-Signature``. Idempotent on ``channel_ref``: the same body again gets the same
-    answer (200); another body, 409 ``channel_ref_conflict``. A refused payment is
-    stored nowhere but the refused-requests log."""
-
-    class LineSerializer(serializers.Serializer):
-        payment_code = StrictCharField(max_length=32)
-        amount = serializers.IntegerField(min_value=1)
-        months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
-
     class InputSerializer(serializers.Serializer):
         channel_ref = StrictCharField(max_length=100)
         payment_code = StrictCharField(max_length=32, required=False)
@@ -456,7 +534,7 @@ class PaymentCreateApi(SignedPartnerApi):
         months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES, required=False)
         sponsor = StrictSlugField(max_length=40, required=False)
         lines = serializers.ListField(
-            child=serializers.DictField(), required=False, max_length=1000
+            child=PaymentLineInputSerializer(), required=False, min_length=1, max_length=1000
         )
         paid_at = serializers.DateTimeField()
 
@@ -467,10 +545,6 @@ class PaymentCreateApi(SignedPartnerApi):
                     raise serializers.ValidationError(
                         _("A sponsor payment has sponsor and lines, and no payment_code.")
                     )
-                lines = PaymentCreateApi.LineSerializer(data=data["lines"], many=True)
-                if not lines.is_valid():
-                    raise serializers.ValidationError({"lines": lines.errors})
-                data["lines"] = lines.validated_data
             elif single != {"payment_code", "amount", "months"}:
                 raise serializers.ValidationError(_("Send payment_code, amount and months."))
             return data
@@ -483,8 +557,27 @@ class PaymentCreateApi(SignedPartnerApi):
         covered_from = serializers.DateField()
         covered_through = serializers.DateField()
 
+    class SponsorOutputSerializer(serializers.Serializer):
+        channel_ref = StrictCharField()
+        sponsor = StrictCharField()
+        amount = serializers.IntegerField()
+        lines = PaymentLineOutputSerializer(many=True)
+
+    ANSWER = PolymorphicProxySerializer(
+        component_name="PaymentCreateAnswer",
+        serializers=[OutputSerializer, SponsorOutputSerializer],
+        resource_type_field_name=None,
+    )
+
     @extend_schema(
         operation_id="partner_payments_create",
+        description=(
+            "A contribution paid at a channel against a payment code; or, with sponsor and "
+            "lines, a sponsor paying for many participants at once. Signed with "
+            "X-Signature. Idempotent on channel_ref: the same body again gets the same "
+            "answer (200); another body, 409 channel_ref_conflict. A refused payment is "
+            "stored nowhere but the refused-requests log."
+        ),
         request=InputSerializer,
         parameters=[
             OpenApiParameter(
@@ -496,14 +589,10 @@ class PaymentCreateApi(SignedPartnerApi):
             )
         ],
         responses={
-            201: OutputSerializer,
-            200: OpenApiResponse(
-                OutputSerializer, description="The same channel_ref and body again"
-            ),
-            409: OpenApiResponse(description="channel_ref_conflict"),
-            422: OpenApiResponse(
-                description="amount_mismatch, unknown_payment_code or not_sponsored"
-            ),
+            201: ANSWER,
+            200: OpenApiResponse(ANSWER, description="The same channel_ref and body again"),
+            409: error_response("channel_ref_conflict"),
+            422: error_response("amount_mismatch, unknown_payment_code or not_sponsored"),
         },
     )
     def post(self, request: Request) -> Response:
@@ -531,19 +620,34 @@ class PaymentCreateApi(SignedPartnerApi):
         return Response(answer.body, status=201 if answer.created else 200)
 
 
+class ReversedParticipantSerializer(serializers.Serializer):
+    participant_number = StrictCharField()
+    status = serializers.ChoiceField(choices=Participant.Status.choices)
+    paid_through = serializers.DateField(allow_null=True)
+
+
 class PaymentReversalApi(SignedPartnerApi):
     """The channel takes back one of its own payments (refund, chargeback). Idempotent."""
 
     class InputSerializer(serializers.Serializer):
         reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
 
+    class OutputSerializer(serializers.Serializer):
+        channel_ref = StrictCharField()
+        reversed = serializers.BooleanField()
+        participants = ReversedParticipantSerializer(many=True)
+
     @extend_schema(
         operation_id="partner_payments_reversal",
+        description=(
+            "The channel takes back one of its own payments (refund, chargeback). "
+            "Idempotent: a payment already reversed answers 200 with the same body."
+        ),
         request=InputSerializer,
         parameters=[OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, required=True)],
         responses={
-            201: OpenApiResponse(description="Reversed"),
-            200: OpenApiResponse(description="Already reversed"),
+            201: OpenApiResponse(OutputSerializer, description="Reversed"),
+            200: OpenApiResponse(OutputSerializer, description="Already reversed"),
         },
     )
     def post(self, request: Request, channel_ref: str) -> Response:

@@ -120,9 +120,6 @@ class PermitCheckOutputSerializer(serializers.Serializer):
 
 
 class PermitCheckCreateApi(PartnerApi):
-    """Check a company before issuing a permit. Repeating an ``application_ref`` returns
-    the first check (200)."""
-
     class InputSerializer(serializers.Serializer):
         nib = StrictRegexField(r"^[0-9]{13}$", help_text="13 digits")
         permit_type = StrictCharField(max_length=100)
@@ -130,6 +127,10 @@ class PermitCheckCreateApi(PartnerApi):
 
     @extend_schema(
         operation_id="partner_permit_checks_create",
+        description=(
+            "Check a company before issuing a permit. Repeating an application_ref returns the "
+            "first check (200)."
+        ),
         request=InputSerializer,
         responses={
             201: PermitCheckOutputSerializer,
@@ -160,10 +161,10 @@ class PermitCheckCreateApi(PartnerApi):
 
 
 class PermitCheckDetailApi(PartnerApi):
-    """One of the office's own checks; another office's reference is not found."""
-
     @extend_schema(
-        operation_id="partner_permit_checks_retrieve", responses=PermitCheckOutputSerializer
+        operation_id="partner_permit_checks_retrieve",
+        description="One of the office's own checks; another office's reference is not found.",
+        responses=PermitCheckOutputSerializer,
     )
     def get(self, request: Request, reference: str) -> Response:
         check = selectors.permit_check_of_partner(partner=self.api_key.partner, reference=reference)
@@ -171,9 +172,6 @@ class PermitCheckDetailApi(PartnerApi):
 
 
 class VerifyApi(APIView):
-    """Public: is a permit-check reference printed on a permit genuine? Needs the
-    signature from the verification URL; anything else is not found."""
-
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
 
@@ -187,6 +185,10 @@ class VerifyApi(APIView):
 
     @extend_schema(
         operation_id="verify_retrieve",
+        description=(
+            "Public: is a permit-check reference printed on a permit genuine? Needs the signature"
+            " from the verification URL; anything else is not found."
+        ),
         parameters=[OpenApiParameter("sig", str, OpenApiParameter.QUERY, required=True)],
         responses=OutputSerializer,
     )

@@ -71,9 +71,6 @@ class TallyCsvRenderer(renderers.BaseRenderer):
 
 
 class TallyListApi(APIView):
-    """Realisation against target per branch, year to date, for staff: the branches they
-    may see. ``?format=csv`` for a spreadsheet."""
-
     permission_classes = [IsStaff]
     renderer_classes = [renderers.JSONRenderer, TallyCsvRenderer]
 
@@ -132,6 +129,10 @@ class TallyListApi(APIView):
 
     @extend_schema(
         operation_id="tallies_list",
+        description=(
+            "Realisation against target per branch, year to date, for staff: the branches they "
+            "may see. ?format=csv for a spreadsheet."
+        ),
         parameters=[FilterSerializer],
         responses={
             200: OpenApiResponse(

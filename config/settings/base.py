@@ -216,11 +216,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_components",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PaymentPeriodEnum": "enrollments.models.PAYMENT_PERIOD_CHOICES",
         "ParticipantStatusEnum": "enrollments.models.ParticipantStatus",
         "StatementStatusEnum": "fees.models.StatementStatus",
         "AgentStatusEnum": "agents.models.AgentStatus",
+        "ProgramEnum": "enrollments.models.Program",
+        "ConsentMethodEnum": "enrollments.apis.ConsentMethod",
     },
 }
 
