@@ -220,7 +220,7 @@ class CompanyAdmin(admin.ModelAdmin):
         "arrears_months",
         "source_updated_at",
     )
-    list_filter = (("regency__province", admin.RelatedOnlyFieldListFilter), "arrears_months")
+    list_filter = ("regency__province", "arrears_months")
     search_fields = ("nib", "name", "npp", "npwp")
     list_select_related = ("regency",)
     readonly_fields = ("source", "source_updated_at", "created_at", "updated_at")

@@ -196,13 +196,16 @@ def test_companies_and_permit_checks_are_scoped_in_the_admin(
     assert exported == {checks[name].reference for name in checks_seen}
 
 
-def test_company_regency_choices_are_scoped(scoped_world, kendari):
+def test_company_regency_choices_are_scoped(scoped_world, kendari, head_office):
+    # Head office chooses among every regency, with a search box.
+    assert "admin-autocomplete" in head_office.get("/admin/partners/company/add/").content.decode()
     user = staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari)
     user.user_permissions.add(
         *Permission.objects.filter(codename__in=["add_company", "change_company"])
     )
     client = _signed_in(user)
     form = client.get("/admin/partners/company/add/").content.decode()
+    assert "admin-autocomplete" not in form
     assert "Kota Kendari" in form
     assert "Kota Manado" not in form
     body = {
