@@ -9,6 +9,7 @@ from django.utils.module_loading import import_string
 from agents.models import Agent, Branch, KantorPerisai, Region, StaffProfile
 from core import crypto
 from core.dates import period_of
+from core.models import Regency
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -45,6 +46,31 @@ def scoped(
 ) -> QuerySet[Any]:
     scope = staff_branch_filter(user, branch_path=branch_path)
     return queryset if scope is None else queryset.filter(scope)
+
+
+def staff_regency_filter(user: User | AnonymousUser, *, regency_path: str) -> Q | None:
+    """The filter for rows that belong to a place rather than a branch (companies, permit
+    checks), through the regency reached by ``regency_path`` ("" for regencies
+    themselves, "regency", "company__regency"). A regency belongs to the branch that
+    stands in it; a regency with no branch of its own belongs to the branches of its
+    province. Region staff see what their branches see; head office and superusers
+    everything (None); anyone without a staff scope nothing."""
+    scope = staff_branch_filter(user)
+    if scope is None:
+        return None
+    branches = Branch.objects.filter(scope)
+    prefix = f"{regency_path}__" if regency_path else ""
+    own = Q(**{f"{prefix}pk__in": branches.values("regency_id")})
+    branchless_in_province = Q(
+        **{f"{prefix}province_id__in": branches.values("regency__province_id")}
+    ) & ~Q(**{f"{prefix}pk__in": Branch.objects.values("regency_id")})
+    return own | branchless_in_province
+
+
+def regencies_visible_to(user: User | AnonymousUser) -> QuerySet[Regency]:
+    scope = staff_regency_filter(user, regency_path="")
+    regencies = Regency.objects.all()
+    return regencies if scope is None else regencies.filter(scope)
 
 
 def branches_visible_to(user: User | AnonymousUser) -> QuerySet[Branch]:

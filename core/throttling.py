@@ -30,6 +30,10 @@ class Attempt:
     allowed: bool
     count: int
     retry_after: int
+    # The counter this attempt was taken from ("" when the cache was unreachable), so
+    # that attempt_give_back() returns the slot to the same window even if the clock has
+    # moved on into the next one.
+    cache_key: str = ""
 
 
 def _cache_key(scope: str, key: str, window: int, now: float) -> str:
@@ -48,8 +52,9 @@ def attempt_take(
     fail_open: bool = False,
 ) -> Attempt:
     now = time.time() if now is None else now
+    cache_key = _cache_key(scope, key, window, now)
     try:
-        count = _increment(_cache_key(scope, key, window, now), window)
+        count = _increment(cache_key, window)
     except Exception as exc:  # the cache's client raises its own connection errors
         logger.warning(
             "throttling: cache unreachable",
@@ -57,21 +62,45 @@ def attempt_take(
         )
         if not fail_open:
             raise UnavailableError() from exc
-        count = 0
+        count, cache_key = 0, ""
     window_end = (int(now // window) + 1) * window
     return Attempt(
-        allowed=count <= limit, count=count, retry_after=max(1, math.ceil(window_end - now))
+        allowed=count <= limit,
+        count=count,
+        retry_after=max(1, math.ceil(window_end - now)),
+        cache_key=cache_key,
     )
 
 
+# A counter outlives its window by this much, so that a slot taken just before the window
+# ends can still be given back (attempt_give_back) by the request that took it.
+_GRACE = 60
+
+
 def _increment(cache_key: str, window: int) -> int:
-    cache.add(cache_key, 0, timeout=window + 1)
+    cache.add(cache_key, 0, timeout=window + _GRACE)
     try:
         count = cache.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.add(cache_key, 0, timeout=window + 1)
+        cache.add(cache_key, 0, timeout=window + _GRACE)
         count = cache.incr(cache_key)
     return count
+
+
+def attempt_give_back(attempt: Attempt) -> None:
+    """Returns the slot an attempt took, for limits that count only some outcomes (the
+    sign-in's per-address limit counts failures: a successful sign-in gives its slot
+    back). Taking before and giving back after keeps the limit race-safe: concurrent
+    attempts each hold a slot while they run, so no more than the limit can be failing
+    at once, and only the ones that end well return theirs."""
+    if not attempt.cache_key:
+        return
+    try:
+        cache.decr(attempt.cache_key)
+    except ValueError:  # the counter has expired: nothing left to give back to
+        pass
+    except Exception as exc:  # the count expires with its window anyway
+        logger.warning("throttling: cache unreachable", extra={"error": type(exc).__name__})
 
 
 def attempts_forget(*, scope: str, key: str, window: int, now: float | None = None) -> None:

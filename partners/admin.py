@@ -16,9 +16,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from agents import selectors as agent_selectors
 from agents.admin import staff_user
+from core.models import Regency
 from core.services import MalformedFileError, csv_rows
-from partners import services
+from partners import selectors, services
 from partners.models import (
     Company,
     Partner,
@@ -222,9 +224,24 @@ class CompanyAdmin(admin.ModelAdmin):
     search_fields = ("nib", "name", "npp", "npwp")
     list_select_related = ("regency",)
     readonly_fields = ("source", "source_updated_at", "created_at", "updated_at")
-    autocomplete_fields = ("regency",)
     show_full_result_count = False
     change_list_template = "admin/partners/company_change_list.html"
+
+    # Staff see and change only the companies of their branch's or region's regencies
+    # (partners.selectors.companies_visible_to); the change view, actions and the
+    # regency choices all start from there, so another branch's company is not there.
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Company]:
+        return selectors.companies_visible_to(request.user, super().get_queryset(request))
+
+    def get_autocomplete_fields(self, request: HttpRequest) -> tuple[str, ...]:
+        # Head office picks among every regency; staff from the few of their scope.
+        unscoped = agent_selectors.staff_regency_filter(request.user, regency_path="") is None
+        return ("regency",) if unscoped else ()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.related_model is Regency:
+            kwargs["queryset"] = agent_selectors.regencies_visible_to(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_urls(self) -> list[Any]:
         return [
@@ -298,6 +315,11 @@ class PermitCheckAdmin(admin.ModelAdmin):
         "answer_pretty",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PermitCheck]:
+        # Scoped like companies (partners.selectors.permit_checks_visible_to): the list,
+        # the change view and the CSV export all start from here.
+        return selectors.permit_checks_visible_to(request.user, super().get_queryset(request))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -1,8 +1,44 @@
-import hmac
+from __future__ import annotations
 
+import hmac
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from agents.selectors import regencies_visible_to, staff_regency_filter
 from core.exceptions import NotFoundError
-from partners.models import Partner, PermitCheck
+from partners.models import Company, Partner, PermitCheck
 from partners.services import verification_signature
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+
+def companies_visible_to(
+    user: User | AnonymousUser, companies: QuerySet[Company] | None = None
+) -> QuerySet[Company]:
+    """Staff see the companies of their branch's (or region's) regencies, see
+    agents.selectors.staff_regency_filter; head office all of them. ``companies``
+    narrows a queryset of the caller's (the admin's)."""
+    scope = staff_regency_filter(user, regency_path="regency")
+    companies = Company.objects.all() if companies is None else companies
+    return companies if scope is None else companies.filter(scope)
+
+
+def permit_checks_visible_to(
+    user: User | AnonymousUser, checks: QuerySet[PermitCheck] | None = None
+) -> QuerySet[PermitCheck]:
+    """Checks of a company staff may see; a check of an NIB that matched no company, if
+    the office that made it has jurisdiction over one of their regencies."""
+    scope = staff_regency_filter(user, regency_path="company__regency")
+    checks = PermitCheck.objects.all() if checks is None else checks
+    if scope is None:
+        return checks
+    regencies = regencies_visible_to(user)
+    offices = Partner.objects.filter(
+        Q(jurisdiction_regencies__in=regencies) | Q(jurisdiction_provinces__regencies__in=regencies)
+    ).values("pk")
+    return checks.filter(scope | Q(company__isnull=True, partner__in=offices))
 
 
 def permit_check_of_partner(*, partner: Partner, reference: str) -> PermitCheck:

@@ -1,6 +1,19 @@
 """Mobile sign-in with JWT: obtain (agent code or phone + password), refresh (rotating),
-logout (revoke). Attempts are throttled per username and per client IP before the
-password is checked, so concurrent guesses cannot get past the limit."""
+logout (revoke).
+
+Two limits are checked before the password, each with one atomic increment, so
+concurrent guesses cannot get past them:
+
+- per account, whatever identifier names it (agent code in any case, phone number in
+  any accepted format, staff username): AUTH_THROTTLE_USERNAME attempts per window,
+  cleared by a successful sign-in. An identifier that names no account is counted by
+  what was typed, so it is refused after as many attempts as a real one: the answers do
+  not tell who exists.
+- per client address, failures only: AUTH_THROTTLE_IP failed attempts per window. Many
+  agents share one address behind a carrier's NAT, so successful sign-ins must not use
+  up the address's allowance.
+
+Windows are fixed and aligned to the clock (see core.throttling)."""
 
 from __future__ import annotations
 
@@ -18,7 +31,7 @@ from agents.errors import AgentNotActiveError, SignInFailedError
 from agents.models import Agent, AgentStatus
 from core.exceptions import ThrottledError
 from core.phone import looks_like_phone, normalise_phone
-from core.throttling import attempt_take, attempts_forget
+from core.throttling import Attempt, attempt_give_back, attempt_take, attempts_forget
 
 
 @dataclass(frozen=True)
@@ -27,11 +40,12 @@ class TokenPair:
     refresh: str
 
 
-def _throttle(scope: str, key: str, limits: tuple[int, int]) -> None:
+def _throttle(scope: str, key: str, limits: tuple[int, int]) -> Attempt:
     limit, window = limits
     attempt = attempt_take(scope=scope, key=key, limit=limit, window=window)
     if not attempt.allowed:
         raise ThrottledError(retry_after=attempt.retry_after)
+    return attempt
 
 
 def _sign_in_user(username: str) -> User | None:
@@ -59,17 +73,29 @@ def _require_active_agent(user: User) -> None:
         raise AgentNotActiveError(extra={"status": agent.status})
 
 
-def _throttle_key(username: str) -> str:
-    return normalise_phone(username) if looks_like_phone(username) else username.upper()
+def _account_key(username: str, user: User | None) -> str:
+    """The per-account counter: the account's own when the identifier names one (so its
+    code and its phone share one count), else what was typed, normalised."""
+    if user is not None:
+        return f"user:{user.pk}"
+    typed = normalise_phone(username) if looks_like_phone(username) else username.upper()
+    return f"unknown:{typed}"
 
 
 def auth_token_obtain(*, username: str, password: str, client_ip: str) -> TokenPair:
     username = username.strip()
-    username_key = _throttle_key(username)
-    _throttle("signin-ip", client_ip, settings.AUTH_THROTTLE_IP)
-    _throttle("signin-user", username_key, settings.AUTH_THROTTLE_USERNAME)
-
+    # The address's slot is taken before anything else and given back only by a sign-in
+    # with the right password. Checking a failure count first and incrementing it after
+    # a failure would let every guess that arrives while the count is below the limit
+    # through (all of them read the same count); taking first means at most the limit's
+    # worth of attempts can be past this line and failing in a window. Successful ones
+    # hold their slot only while they run: with the address limit far above the number
+    # of requests the server can run at once, they never crowd out anyone.
+    address = _throttle("signin-ip", client_ip, settings.AUTH_THROTTLE_IP)
     user = _sign_in_user(username)
+    account_key = _account_key(username, user)
+    _throttle("signin-user", account_key, settings.AUTH_THROTTLE_USERNAME)
+
     if user is None:
         # Spend the same time as a real check, so timing does not reveal who exists.
         get_user_model()().set_password(password)
@@ -80,9 +106,9 @@ def auth_token_obtain(*, username: str, password: str, client_ip: str) -> TokenP
     if not has_agent and not getattr(user, "is_staff", False):
         raise SignInFailedError()
 
-    attempts_forget(
-        scope="signin-user", key=username_key, window=settings.AUTH_THROTTLE_USERNAME[1]
-    )
+    # The right password: not a failure for the address, and the account starts afresh.
+    attempt_give_back(address)
+    attempts_forget(scope="signin-user", key=account_key, window=settings.AUTH_THROTTLE_USERNAME[1])
     _require_active_agent(user)
     refresh = RefreshToken.for_user(user)
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))

@@ -181,14 +181,18 @@ SIMPLE_JWT = {
     "USER_ID_CLAIM": "user_id",
 }
 
-# Sign-in attempts: (attempts, window in seconds) per username and per client IP. The IP
-# limit is generous: mobile carriers put many agents behind one address (CGNAT).
+# Sign-in throttling, (limit, window in seconds), windows aligned to the clock: attempts
+# per account (whatever identifier names it; a successful sign-in clears the count) and
+# FAILED attempts per client IP. Successful sign-ins do not count against an address:
+# mobile carriers put many agents behind one (CGNAT), and a district's agents signing in
+# together must not lock each other out; the failure ceiling is far above what their
+# mistyped passwords add up to.
 AUTH_THROTTLE_USERNAME = (
     env.int("AUTH_THROTTLE_USERNAME_ATTEMPTS", default=5),
     env.int("AUTH_THROTTLE_WINDOW_SECONDS", default=900),
 )
 AUTH_THROTTLE_IP = (
-    env.int("AUTH_THROTTLE_IP_ATTEMPTS", default=100),
+    env.int("AUTH_THROTTLE_IP_FAILURES", default=500),
     env.int("AUTH_THROTTLE_WINDOW_SECONDS", default=900),
 )
 

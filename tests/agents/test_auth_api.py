@@ -1,4 +1,5 @@
 import threading
+import types
 
 import pytest
 from django.db import connection
@@ -239,3 +240,130 @@ def test_throttling_holds_under_concurrent_attempts(kendari):
             thread.join(timeout=60)
 
     assert sorted(statuses) == [401] * limit + [429] * (attempts - limit)
+
+
+def test_the_lockout_is_per_account_whatever_identifier_names_it(api_client, kendari, settings):
+    settings.AUTH_THROTTLE_USERNAME = (4, WINDOW)
+    agent = active_agent(kendari, phone="081241000002")
+    other = active_agent(kendari)
+    # Bad passwords spread over the agent's code and phone in several formats.
+    for username in [agent.code, "081241000002", "+62 812-4100-0002", "6281241000002"]:
+        assert sign_in(api_client, username, "wrong").status_code == 401
+    for username in [agent.code, "081241000002", "+6281241000002"]:
+        locked = sign_in(api_client, username)  # the right password
+        assert locked.status_code == 429, username
+        assert locked.json()["code"] == "throttled"
+    # Another account is not affected.
+    assert sign_in(api_client, other.code).status_code == 200
+
+
+def test_a_staff_account_is_locked_out_by_its_username(api_client, staff_user, settings):
+    settings.AUTH_THROTTLE_USERNAME = (2, WINDOW)
+    for _ in range(2):
+        assert sign_in(api_client, "staff", "wrong").status_code == 401
+    assert sign_in(api_client, "staff", "correct horse battery").status_code == 429
+
+
+def test_an_unknown_identifier_is_answered_like_a_known_one(api_client, kendari, settings):
+    settings.AUTH_THROTTLE_USERNAME = (3, WINDOW)
+    agent = active_agent(kendari, phone="081241000003")
+    known = [sign_in(api_client, agent.code, "wrong") for _ in range(4)]
+    unknown = [sign_in(api_client, "KDI-9999", "wrong") for _ in range(4)]
+    unknown_phone = [sign_in(api_client, "081299999999", "wrong") for _ in range(4)]
+    for responses in (known, unknown, unknown_phone):
+        assert [r.status_code for r in responses] == [401, 401, 401, 429]
+        assert [r.json() for r in responses[:3]] == [known[0].json()] * 3
+        assert responses[3].json()["code"] == "throttled"
+    # An unknown identifier is counted by what was typed, normalised like a real one.
+    assert sign_in(api_client, "kdi-9999", "wrong").status_code == 429
+    assert sign_in(api_client, "+62 812-9999-9999", "wrong").status_code == 429
+
+
+def test_retry_after_is_what_is_left_of_the_clock_aligned_window(
+    api_client, kendari, settings, monkeypatch
+):
+    import core.throttling
+
+    settings.AUTH_THROTTLE_USERNAME = (1, 900)
+    window_start = 1_800_000_000 // 900 * 900
+    clock = types.SimpleNamespace(time=lambda: window_start + 824.5)
+    monkeypatch.setattr(core.throttling, "time", clock)
+    agent = active_agent(kendari)
+    assert sign_in(api_client, agent.code, "wrong").status_code == 401
+    locked = sign_in(api_client, agent.code)
+    assert locked.status_code == 429
+    assert locked["Retry-After"] == "76"
+    # The next window starts afresh.
+    clock.time = lambda: window_start + 900.5
+    assert sign_in(api_client, agent.code).status_code == 200
+
+
+def test_successful_sign_ins_do_not_use_up_the_address(kendari, settings):
+    settings.AUTH_THROTTLE_IP = (100, WINDOW)
+    agents = [active_agent(kendari) for _ in range(150)]
+    client = APIClient()
+    ip = {"REMOTE_ADDR": "203.0.113.50"}
+    statuses = [sign_in(client, agent.code, **ip).status_code for agent in agents]
+    assert statuses == [200] * 150
+    # Failures still count against the address, up to its limit.
+    failures = [sign_in(client, f"KDI-9{n:03d}", "wrong", **ip).status_code for n in range(101)]
+    assert failures == [401] * 100 + [429]
+    assert sign_in(client, agents[0].code, **ip).status_code == 429
+    assert sign_in(client, agents[0].code, REMOTE_ADDR="203.0.113.51").status_code == 200
+
+
+def test_a_success_gives_back_only_its_own_slot(api_client, kendari, settings):
+    settings.AUTH_THROTTLE_IP = (3, WINDOW)
+    agent = active_agent(kendari)
+    ip = {"REMOTE_ADDR": "203.0.113.60"}
+    for n in range(2):
+        assert sign_in(api_client, f"KDI-9{n:03d}", "x", **ip).status_code == 401
+    for _ in range(5):
+        assert sign_in(api_client, agent.code, **ip).status_code == 200
+    assert sign_in(api_client, "KDI-9100", "x", **ip).status_code == 401
+    assert sign_in(api_client, "KDI-9101", "x", **ip).status_code == 429
+
+
+def _concurrently(calls) -> list[int]:
+    barrier = threading.Barrier(len(calls))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def run(call) -> None:
+        try:
+            barrier.wait()
+            status = call()
+            with lock:
+                statuses.append(status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return statuses
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_address_limit_counts_failures_exactly_under_concurrent_attempts(kendari):
+    """Concurrent successes give their slots back without losing any; concurrent failures
+    cannot get more guesses past the address's limit than it allows."""
+    agents = [active_agent(kendari) for _ in range(8)]
+    ip = {"REMOTE_ADDR": "203.0.113.70"}
+    limit = 8
+    with override_settings(AUTH_THROTTLE_IP=(limit, WINDOW)):
+        successes = _concurrently(
+            [lambda a=agent: sign_in(APIClient(), a.code, **ip).status_code for agent in agents]
+        )
+        assert successes == [200] * len(agents)
+        failures = _concurrently(
+            [
+                lambda n=n: sign_in(APIClient(), f"KDI-9{n:03d}", "wrong", **ip).status_code
+                for n in range(14)
+            ]
+        )
+    assert sorted(failures) == [401] * limit + [429] * (14 - limit)
