@@ -396,9 +396,7 @@ def test_a_payment_within_the_clock_skew_of_the_capture_is_accepted(channel, reg
     assert response.json()["covered_from"] == "2026-11-01"
 
 
-def test_a_sponsor_payment_with_one_line_paid_before_its_capture_stores_nothing(
-    channel, client_a
-):
+def test_a_sponsor_payment_with_one_line_paid_before_its_capture_stores_nothing(channel, client_a):
     sponsor = Sponsor.objects.create(code="baznas", name="BAZNAS", kind=Sponsor.Kind.BAZNAS)
     early = post(client_a, EXAMPLE).json()  # captured on 20 November
     late = post(client_a, body(1)).json()  # captured two hours ago, on the 25th
