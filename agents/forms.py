@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from agents.models import Agent, AgentTraining
-from core.messages import nik_error_message
+from core.messages import nik_error_message, person_name_error_message
+from core.names import PersonNameError, normalise_person_name
 from core.nik import NikError, parse_nik
 from core.phone import PhoneError, normalise_phone
 
@@ -22,6 +23,13 @@ def _cleaned_phone(raw: str) -> str:
         return normalise_phone(raw)
     except PhoneError:
         raise ValidationError(_("Enter an Indonesian mobile number, e.g. 081234567890.")) from None
+
+
+def _cleaned_full_name(raw: str) -> str:
+    try:
+        return normalise_person_name(raw)
+    except PersonNameError as error:
+        raise ValidationError(person_name_error_message(error)) from None
 
 
 class AgentAddForm(forms.ModelForm):
@@ -49,6 +57,9 @@ class AgentAddForm(forms.ModelForm):
             "kantor_perisai",
             "is_bpjs_employee",
         ]
+
+    def clean_full_name(self) -> str:
+        return _cleaned_full_name(self.cleaned_data["full_name"])
 
     def clean_nik(self) -> str:
         branch = self.cleaned_data.get("branch")
@@ -98,6 +109,9 @@ class AgentChangeForm(forms.ModelForm):
             "kantor_perisai",
             "is_bpjs_employee",
         ]
+
+    def clean_full_name(self) -> str:
+        return _cleaned_full_name(self.cleaned_data["full_name"])
 
     def clean_phone(self) -> str:
         return _cleaned_phone(self.cleaned_data["phone"])

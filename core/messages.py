@@ -3,6 +3,7 @@ Django, and of any language)."""
 
 from django.utils.translation import gettext as _
 
+from core.names import PersonNameError
 from core.nik import NikError
 
 
@@ -14,3 +15,14 @@ def nik_error_message(error: NikError) -> str:
         "nik_serial": _("The NIK's serial number cannot be 0000."),
     }
     return messages.get(error.code, _("The NIK is not valid."))
+
+
+def person_name_error_message(error: PersonNameError) -> str:
+    messages = {
+        "name_hidden_characters": _(
+            "The name contains invisible or control characters (such as line breaks or"
+            " zero-width spaces): type it again."
+        ),
+        "name_no_letter": _("A name must contain at least one letter."),
+    }
+    return messages.get(error.code, _("The name is not valid."))

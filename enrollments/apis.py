@@ -25,7 +25,7 @@ from core.fields import StrictCharField, StrictRegexField, StrictSlugField, Uniq
 from core.idempotency import checked_key, idempotent_call, request_hash
 from core.pagination import CursorPagination
 from core.schema import ErrorSerializer, error_response
-from enrollments import coverage, pricing, selectors, services
+from enrollments import coverage, plausibility, pricing, selectors, services
 from enrollments.models import (
     PAYMENT_PERIOD_CHOICES,
     PAYMENT_PERIODS,
@@ -44,6 +44,18 @@ WARNING_MESSAGES = {
         "The date of birth in the NIK differs from the declared one."
     ),
     "nik_sex_mismatch": lambda: _("The sex encoded in the NIK differs from the declared one."),
+    "age_under_18": lambda: _("The worker is under 18."),
+    "age_over_enrolment_limit": lambda: (
+        _("The worker is %(age)d or older: check the age limit for new BPU participants.")
+        % {"age": plausibility.ENROLMENT_USUAL_MAXIMUM_AGE}
+    ),
+    "jht_at_payout_age": lambda: (
+        _("The worker is %(age)d or older, the age at which JHT is paid out.")
+        % {"age": plausibility.JHT_PAYOUT_AGE}
+    ),
+    "consent_before_capture": lambda: _(
+        "The consent was given more than a day before the capture."
+    ),
 }
 
 

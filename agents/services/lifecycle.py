@@ -36,7 +36,8 @@ from agents.models import (
 from agents.signals import agent_terminated
 from core.dates import add_months
 from core.exceptions import InvalidInputError
-from core.messages import nik_error_message
+from core.messages import nik_error_message, person_name_error_message
+from core.names import PersonNameError, normalise_person_name
 from core.nik import NikError, parse_nik
 from core.phone import PhoneError, normalise_phone
 from core.services import model_update
@@ -71,6 +72,13 @@ def _phone(raw: str) -> str:
         raise _invalid(
             "phone", _("Enter an Indonesian mobile number, e.g. 081234567890.")
         ) from None
+
+
+def _full_name(raw: str) -> str:
+    try:
+        return normalise_person_name(raw)
+    except PersonNameError as error:
+        raise _invalid("full_name", person_name_error_message(error)) from None
 
 
 def _kantor_in_branch(kantor: KantorPerisai | None, branch: Branch) -> None:
@@ -115,6 +123,7 @@ def agent_apply(
         parsed = parse_nik(nik, today=branch.local_today())
     except NikError as error:
         raise _invalid("nik", nik_error_message(error)) from None
+    name = _full_name(full_name)
     normalised_phone = _phone(phone)
     _kantor_in_branch(kantor_perisai, branch)
 
@@ -128,7 +137,7 @@ def agent_apply(
     agent = Agent(
         user=user,
         code=code,
-        full_name=full_name.strip(),
+        full_name=name,
         phone=normalised_phone,
         bank=bank,
         bank_account_number=bank_account_number.strip(),
@@ -164,6 +173,8 @@ def agent_update(*, agent: Agent, data: Mapping[str, Any], by: User | None) -> A
         )
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     changes = dict(data)
+    if "full_name" in changes:
+        changes["full_name"] = _full_name(changes["full_name"])
     if "phone" in changes:
         changes["phone"] = _phone(changes["phone"])
     if "kantor_perisai" in changes:

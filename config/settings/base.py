@@ -337,6 +337,9 @@ PARTNER_THROTTLE = (
     env.int("PARTNER_THROTTLE_REQUESTS", default=1200),
     env.int("PARTNER_THROTTLE_WINDOW_SECONDS", default=60),
 )
+# A payment's paid_at may be this far ahead of the server's clock, or behind the
+# capture of the registration it pays for; further is refused.
+PAYMENT_CLOCK_SKEW_SECONDS = 300
 # A signed webhook whose timestamp is further than this from the server's clock is stale.
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Largest company CSV the admin accepts, in bytes.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +117,7 @@ def payment_receive(
     existing = Payment.objects.filter(channel=channel, channel_ref=channel_ref).first()
     if existing is not None:
         return _replay(existing, request_hash)
-    skew = datetime.timedelta(seconds=settings.SIGNATURE_TOLERANCE_SECONDS)
+    skew = datetime.timedelta(seconds=settings.PAYMENT_CLOCK_SKEW_SECONDS)
     if paid_at > timezone.now() + skew:
         raise InvalidInputError(fields={"paid_at": [_("The payment time is in the future.")]})
     try:
@@ -157,6 +157,7 @@ def _record(
     }
     if len(registrations) != len(codes_sent):
         raise UnknownPaymentCodeError()
+    _check_paid_after_capture(paid_at, registrations.values())
     # Lock the participants, in one order, before reading their coverage: two payments
     # for one participant must not both start from the same paid-through date.
     participants = {
@@ -228,6 +229,20 @@ def _record(
         extra={"channel": channel.code, "channel_ref": channel_ref, "lines": len(created_lines)},
     )
     return PaymentAnswer(json.loads(payment.response_body), created=True)
+
+
+def _check_paid_after_capture(
+    paid_at: datetime.datetime, registrations: Iterable[Registration]
+) -> None:
+    """No one pays for a registration before it was captured: such a date is a channel's
+    error, and would backdate the coverage to months no fee scheme was in force. Every
+    line is checked before anything is written."""
+    skew = datetime.timedelta(seconds=settings.PAYMENT_CLOCK_SKEW_SECONDS)
+    latest = max(registration.captured_at for registration in registrations)
+    if paid_at < latest - skew:
+        raise InvalidInputError(
+            fields={"paid_at": [_("The payment time is before the worker was registered.")]}
+        )
 
 
 def _sponsored_amount(sponsorship: Sponsorship | None, months: int) -> int:

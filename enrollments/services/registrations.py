@@ -26,11 +26,12 @@ from rest_framework import status
 
 from agents.models import Agent
 from core.exceptions import ApplicationError, ConflictError, InvalidInputError
-from core.messages import nik_error_message
+from core.messages import nik_error_message, person_name_error_message
 from core.models import Regency
+from core.names import PersonNameError, normalise_person_name
 from core.nik import NikError, nik_warnings, parse_nik
 from core.phone import PhoneError, normalise_phone
-from enrollments import codes, pricing
+from enrollments import codes, plausibility, pricing
 from enrollments.models import Participant, ParticipantStatus, Registration
 from enrollments.selectors import ReferenceBook, ReferenceSnapshot
 
@@ -128,6 +129,45 @@ def _priced_on(item: RegistrationInput, agent: Agent) -> datetime.date:
     return item.captured_at.astimezone(agent.branch.zone).date()
 
 
+def _plausibility_error(error: plausibility.PlausibilityError) -> InvalidInputError:
+    messages = {
+        "too_young": _("The worker must be at least %(age)d years old on the capture day.")
+        % {"age": plausibility.MINIMUM_AGE},
+        "too_old": _("This is not a plausible date of birth."),
+        "consent_long_before_capture": _(
+            "The consent was given long before the capture: ask the worker again."
+        ),
+        "consent_after_capture": _("The consent was given after the capture."),
+    }
+    message = messages[error.code]
+    if error.field == "consent.at":
+        return InvalidInputError(fields={"consent": {"at": [message]}})
+    return _invalid(error.field, message)
+
+
+def _checked_full_name(raw: str) -> str:
+    try:
+        return normalise_person_name(raw)
+    except PersonNameError as error:
+        raise _invalid("full_name", person_name_error_message(error)) from None
+
+
+def _plausibility_warnings(item: RegistrationInput, agent: Agent) -> list[str]:
+    """Refuses what cannot be true about the worker and the consent; the unusual comes
+    back as warning codes."""
+    try:
+        return [
+            *plausibility.consent_warnings(item.consent.at, captured_at=item.captured_at),
+            *plausibility.birth_date_warnings(
+                item.birth_date,
+                captured_on=_priced_on(item, agent),
+                includes_jht=pricing.JHT in item.programs,
+            ),
+        ]
+    except plausibility.PlausibilityError as error:
+        raise _plausibility_error(error) from None
+
+
 def _prepare(
     index: int,
     item: RegistrationInput,
@@ -153,8 +193,10 @@ def _prepare(
         parsed = parse_nik(item.nik, today=agent.branch.local_today())
     except NikError as error:
         raise _invalid("nik", nik_error_message(error)) from None
+    full_name = _checked_full_name(item.full_name)
     if item.birth_date > agent.branch.local_today():
         raise _invalid("birth_date", _("The date of birth is in the future."))
+    unusual = _plausibility_warnings(item, agent)
     try:
         phone = normalise_phone(item.phone) if item.phone else ""
     except PhoneError:
@@ -189,7 +231,7 @@ def _prepare(
         ) from None
 
     participant = Participant(
-        full_name=item.full_name.strip(),
+        full_name=full_name,
         birth_date=item.birth_date,
         sex=item.sex,
         phone=phone,
@@ -226,7 +268,7 @@ def _prepare(
     warnings = [
         warning.code
         for warning in nik_warnings(parsed, birth_date=item.birth_date, sex=item.sex)  # type: ignore[arg-type]
-    ]
+    ] + unusual
     registration.warnings = warnings
     return _Prepared(index, item, participant, registration, warnings)
 

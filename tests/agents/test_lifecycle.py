@@ -274,3 +274,14 @@ def test_concurrent_activations_of_the_same_nik_let_exactly_one_through(kendari,
 def test_concurrent_applications_in_one_branch_get_distinct_codes(kendari):
     results = _race(lambda i: apply_agent(kendari).code, 6)
     assert sorted(str(code) for code in results) == [f"KDI-{n:04d}" for n in range(1, 7)], results
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", "Agen \u202eX", "Agen\nSatu", "---"])
+def test_an_agent_name_that_hides_something_or_has_no_letter_is_refused(kendari, name):
+    with pytest.raises(InvalidInputError) as raised:
+        apply_agent(kendari, full_name=name)
+    assert set(raised.value.fields or {}) == {"full_name"}
+    agent = apply_agent(kendari, full_name="  Agen\u00a0 Satu ")
+    assert agent.full_name == "Agen Satu"
+    with pytest.raises(InvalidInputError):
+        services.agent_update(agent=agent, data={"full_name": "Agen\u200bSatu"}, by=None)

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -27,6 +28,16 @@ from tests.enrollments.conftest import EXAMPLE, REGISTRATIONS, agent_client, bod
 pytestmark = pytest.mark.django_db
 
 PAYMENTS = "/api/v1/partner/payments"
+WITA = datetime.timezone(datetime.timedelta(hours=8))
+
+
+@pytest.fixture(autouse=True)
+def _late_november_2026():
+    """The examples' dates (captured on 20 November 2026, paid on the 21st) are read
+    against a clock a few days later, whatever day the suite runs: the statuses and
+    arrears they lead to are then always the same."""
+    with time_machine.travel(datetime.datetime(2026, 11, 25, 12, 0, tzinfo=WITA)):
+        yield
 
 
 class Channel:
@@ -179,13 +190,13 @@ def test_an_unknown_code_is_refused(channel, registered):
         ({"secret": "not-the-secret"}, "bad_signature"),
         ({"signature": ""}, "bad_signature"),
         ({"signature": "t=1,v1=abc"}, "stale_signature"),
-        ({"t_offset": -301}, "stale_signature"),
-        ({"t_offset": 400}, "stale_signature"),
+        ({"t": -301}, "stale_signature"),
+        ({"t": +400}, "stale_signature"),
     ],
 )
 def test_bad_and_stale_signatures_are_401(channel, registered, kwargs, code):
-    if "t_offset" in kwargs:  # from the clock when the test runs, not when it was collected
-        kwargs = {"t": int(time.time()) + kwargs["t_offset"]}
+    if "t" in kwargs:  # seconds from now, read when the test runs
+        kwargs = {"t": int(time.time()) + kwargs["t"]}
     response = channel.pay(registered["payment_code"], 110_400, 3, **kwargs)
     assert response.status_code == 401
     assert response.json()["code"] == code
@@ -287,7 +298,7 @@ def test_a_sponsor_pays_for_many_participants_in_one_request(channel, client_a):
         "channel_ref": "SP-1",
         "sponsor": "baznas",
         "lines": lines,
-        "paid_at": "2026-11-21T10:00:00+08:00",
+        "paid_at": "2026-11-25T11:00:00+08:00",  # after body()'s capture, two hours ago
     }
     response = channel.post(PAYMENTS, payload)
     assert response.status_code == 201, response.json()
@@ -309,7 +320,7 @@ def test_a_sponsor_cannot_pay_for_someone_it_does_not_fund(channel, client_a):
     payload = {
         "channel_ref": "SP-1",
         "sponsor": "csr",
-        "paid_at": "2026-11-21T10:00:00+08:00",
+        "paid_at": "2026-11-25T11:00:00+08:00",
         "lines": [{"payment_code": registration["payment_code"], "amount": 16_800, "months": 1}],
     }
     response = channel.post(PAYMENTS, payload)
@@ -339,6 +350,78 @@ def test_budget_funded_participants_are_priced_without_reliefs(client_a, kendari
         sponsorship_create(sponsor=apbd, participant=participant, months=3).monthly_amount == 16_800
     )
     assert Registration.objects.get().monthly_total == 8_400  # the registration itself unchanged
+
+
+# Dates ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "paid_at",
+    [
+        "0001-01-01T00:00:00+00:00",
+        "1990-06-15T10:00:00+08:00",
+        "2026-11-20T09:09:00+08:00",  # six minutes before the capture
+        "2026-11-25T12:06:00+08:00",  # six minutes ahead of the clock
+        "9999-12-31T23:59:59+00:00",
+    ],
+)
+def test_a_payment_dated_before_the_capture_or_in_the_future_is_refused_whole(
+    channel, registered, paid_at
+):
+    response = channel.pay(
+        registered["payment_code"], 110_400, 3, paid_at=paid_at, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["code"] == "validation_error"
+    assert set(response.json()["fields"]) == {"paid_at"}
+    assert stored_nothing()
+    participant = Participant.objects.get()
+    assert (participant.status, participant.paid_through) == ("awaiting_payment", None)
+
+
+def test_the_refusal_of_an_early_payment_speaks_indonesian(channel, registered):
+    response = channel.pay(
+        registered["payment_code"], 110_400, 3, paid_at="1990-06-15T10:00:00+08:00"
+    )
+    assert response.json()["fields"]["paid_at"] == [
+        "Waktu pembayaran lebih awal dari pendaftaran pekerja."
+    ]
+
+
+def test_a_payment_within_the_clock_skew_of_the_capture_is_accepted(channel, registered):
+    response = channel.pay(
+        registered["payment_code"], 110_400, 3, paid_at="2026-11-20T09:11:00+08:00"
+    )
+    assert response.status_code == 201, response.json()
+    assert response.json()["covered_from"] == "2026-11-01"
+
+
+def test_a_sponsor_payment_with_one_line_paid_before_its_capture_stores_nothing(channel, client_a):
+    sponsor = Sponsor.objects.create(code="baznas", name="BAZNAS", kind=Sponsor.Kind.BAZNAS)
+    early = post(client_a, EXAMPLE).json()  # captured on 20 November
+    late = post(client_a, body(1)).json()  # captured two hours ago, on the 25th
+    for registration in (early, late):
+        sponsorship_create(
+            sponsor=sponsor,
+            participant=Participant.objects.get(registration__id=registration["id"]),
+            months=3,
+        )
+    payload = {
+        "channel_ref": "SP-EARLY",
+        "sponsor": "baznas",
+        "paid_at": "2026-11-21T10:00:00+08:00",  # after the first capture, before the second
+        "lines": [
+            {"payment_code": r["payment_code"], "amount": 16_800, "months": 1}
+            for r in (early, late)
+        ],
+    }
+    response = channel.post(PAYMENTS, payload, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400, response.json()
+    assert response.json()["fields"] == {
+        "paid_at": ["The payment time is before the worker was registered."]
+    }
+    assert stored_nothing()
+    assert set(Participant.objects.values_list("status", flat=True)) == {"awaiting_payment"}
 
 
 # Concurrency ---------------------------------------------------------------------------
