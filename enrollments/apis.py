@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -23,7 +26,10 @@ from core.etags import not_modified
 from core.exceptions import InvalidInputError, error_body, query_filters, validation_fields
 from core.fields import StrictCharField, StrictRegexField, StrictSlugField, UniqueListField
 from core.idempotency import checked_key, idempotent_call, request_hash
+from core.messages import nik_error_message
+from core.nik import NikError, parse_nik
 from core.pagination import CursorPagination
+from core.phone import PhoneError, normalise_phone
 from core.schema import ErrorSerializer, error_response
 from enrollments import coverage, plausibility, pricing, selectors, services
 from enrollments.models import (
@@ -62,10 +68,35 @@ WARNING_MESSAGES = {
 # Input ---------------------------------------------------------------------------------
 
 
+# The checks that need nothing but the request are made here, field by field, so that
+# one answer lists every field error of the body; the service repeats them, with the
+# agent's branch's dates, and makes those that need the reference data.
+
+
+def _latest_acceptable_time() -> Any:
+    return timezone.now() + datetime.timedelta(seconds=settings.REGISTRATION_CLOCK_SKEW_SECONDS)
+
+
+def _latest_local_date() -> Any:
+    # Today somewhere in Indonesia at the latest: the branch's exact date is the
+    # service's check.
+    return (timezone.now() + datetime.timedelta(days=1)).date()
+
+
 class ConsentInputSerializer(serializers.Serializer):
     given = serializers.BooleanField()
     method = serializers.ChoiceField(choices=Registration.ConsentMethod.choices)
     at = serializers.DateTimeField()
+
+    def validate_given(self, given: bool) -> bool:
+        if not given:
+            raise serializers.ValidationError(_("The worker's consent is required."))
+        return given
+
+    def validate_at(self, at: Any) -> Any:
+        if at > _latest_acceptable_time():
+            raise serializers.ValidationError(_("The consent time is in the future."))
+        return at
 
 
 class LocationInputSerializer(serializers.Serializer):
@@ -83,17 +114,51 @@ class RegistrationInputSerializer(serializers.Serializer):
     birth_date = serializers.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     phone = StrictCharField(max_length=24, required=False, allow_blank=True, default="")
-    regency_code = StrictRegexField(r"^[0-9]{4}$", max_length=4)
+    regency_code = StrictRegexField(
+        r"^[0-9]{4}$",
+        max_length=4,
+        error_messages={"invalid": gettext_lazy("A regency or city code is 4 digits.")},
+    )
     address = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
     occupation = StrictCharField(max_length=40)
     declared_income = serializers.IntegerField(min_value=1)
     programs = UniqueListField(
-        child=serializers.ChoiceField(choices=Program.choices), min_length=2, max_length=3
+        child=serializers.ChoiceField(choices=Program.choices),
+        min_length=2,
+        max_length=3,
+        error_messages={"not_unique": gettext_lazy("List each program once.")},
     )
     payment_period_months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
     consent = ConsentInputSerializer()
     captured_at = serializers.DateTimeField()
     location = LocationInputSerializer(required=False, allow_null=True)
+
+    def validate_nik(self, nik: str) -> str:
+        try:
+            parse_nik(nik, today=_latest_local_date())
+        except NikError as error:
+            raise serializers.ValidationError(nik_error_message(error)) from None
+        return nik
+
+    def validate_birth_date(self, birth_date: Any) -> Any:
+        if birth_date > _latest_local_date():
+            raise serializers.ValidationError(_("The date of birth is in the future."))
+        return birth_date
+
+    def validate_phone(self, phone: str) -> str:
+        if phone:
+            try:
+                normalise_phone(phone)
+            except PhoneError:
+                raise serializers.ValidationError(
+                    _("Enter an Indonesian mobile number, e.g. 081234567890.")
+                ) from None
+        return phone
+
+    def validate_captured_at(self, captured_at: Any) -> Any:
+        if captured_at > _latest_acceptable_time():
+            raise serializers.ValidationError(_("The capture time is in the future."))
+        return captured_at
 
     def validate_programs(self, programs: list[str]) -> list[str]:
         if not set(pricing.MANDATORY) <= set(programs):

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -121,7 +122,11 @@ class PermitCheckOutputSerializer(serializers.Serializer):
 
 class PermitCheckCreateApi(PartnerApi):
     class InputSerializer(serializers.Serializer):
-        nib = StrictRegexField(r"^[0-9]{13}$", help_text="13 digits")
+        nib = StrictRegexField(
+            r"^[0-9]{13}$",
+            help_text="13 digits",
+            error_messages={"invalid": gettext_lazy("A NIB is 13 digits.")},
+        )
         permit_type = StrictCharField(max_length=100)
         application_ref = StrictCharField(max_length=100)
 

@@ -39,7 +39,7 @@ THIRD_PARTY_APPS = [
     "drf_spectacular_sidecar",
     "rest_framework_simplejwt.token_blacklist",
     "pgtrigger",
-    "pghistory",
+    "core.apps.PghistoryConfig",
     "pghistory.admin",
 ]
 LOCAL_APPS = [
