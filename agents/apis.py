@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -26,6 +27,18 @@ class AgentApi(APIView):
         agent = agent_of(self.request)
         assert agent is not None  # IsActiveAgent has run  # noqa: S101
         return agent
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # Times in the answers are in the agent's own zone (WIB, WITA or WIT), as the
+        # agent reads them, not the server's.
+        timezone.activate(self.agent.branch.zone)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        timezone.deactivate()
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:

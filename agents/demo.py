@@ -17,8 +17,7 @@ from agents.models import (
     StaffProfile,
 )
 from agents.selectors import agent_find_by_nik
-from core.demo import DemoContext, demo_password_sync, demo_user_ensure
-from core.services import model_ensure
+from core.demo import DemoContext, demo_ensure, demo_password_sync, demo_user_ensure
 
 Channel = AgentStatusChange.Channel
 
@@ -41,9 +40,9 @@ BRANCHES = [
 def seed(context: DemoContext) -> None:
     regions = {}
     for code, name in REGIONS:
-        regions[code], _ = model_ensure(model=Region, lookup={"code": code}, data={"name": name})
+        regions[code] = demo_ensure(model=Region, lookup={"code": code}, data={"name": name})
     for code, name, region_code, regency_code, zone in BRANCHES:
-        model_ensure(
+        demo_ensure(
             model=Branch,
             lookup={"code": code},
             data={
@@ -95,8 +94,9 @@ def _seed_staff(context: DemoContext, regions: dict[str, Region]) -> None:
     groups = {group.name: group for group in Group.objects.filter(name__in=GROUP_OF_LEVEL.values())}
     for username, level, scope in STAFF:
         user = demo_user_ensure(context, username=username, is_staff=True)
-        user.groups.add(groups[GROUP_OF_LEVEL[level]])
-        model_ensure(
+        if username in context.accounts_created:
+            user.groups.add(groups[GROUP_OF_LEVEL[level]])
+        demo_ensure(
             model=StaffProfile,
             lookup={"user": user},
             data={
@@ -111,11 +111,11 @@ def _seed_staff(context: DemoContext, regions: dict[str, Region]) -> None:
 
 def _seed_agents(context: DemoContext) -> None:
     kantor = {
-        code: model_ensure(
+        code: demo_ensure(
             model=KantorPerisai,
             lookup={"code": code},
             data={"name": name, "branch": Branch.objects.get(code=branch_code)},
-        )[0]
+        )
         for code, name, branch_code in KANTOR_PERISAI
     }
     created = 0

@@ -13,12 +13,41 @@ from django.utils.translation import gettext_lazy as _
 
 from core.messages import nik_error_message
 from core.models import PersonalDataLookup, Province, Regency
+from core.money import rupiah
 from core.nik import NikError, parse_nik
 from core.personal_data import personal_data_lookup
 
 admin.site.site_header = _("Perisai administration")
 admin.site.site_title = _("Perisai")
 admin.site.index_title = _("Administration")
+# "View site" leads to the small start page at "/", not to a 404.
+admin.site.site_url = "/"
+
+
+class MoneyColumnsMixin:
+    """Lists show the model fields named in ``money_fields`` as ``Rp 271.110``, the
+    format of the dashboard's cards, sortable as the field."""
+
+    money_fields: tuple[str, ...] = ()
+    model: type[Any]
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        columns = super().get_list_display(request)  # type: ignore[misc]
+        return [
+            self._money_column(column)
+            if isinstance(column, str) and column in self.money_fields
+            else column
+            for column in columns
+        ]
+
+    def _money_column(self, name: str) -> Any:
+        def column(obj: Any) -> str:
+            return rupiah(getattr(obj, name))
+
+        column.__name__ = name
+        column.short_description = self.model._meta.get_field(name).verbose_name  # type: ignore[attr-defined]
+        column.admin_order_field = name  # type: ignore[attr-defined]
+        return column
 
 
 class RegencyInline(admin.TabularInline):

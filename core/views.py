@@ -2,6 +2,7 @@
 mobile app or partner integration cannot read an HTML page."""
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views import defaults
 
@@ -33,3 +34,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
             status=500,
         )
     return defaults.server_error(request)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """A small start page at "/" (the admin's "View site" leads here)."""
+    return render(request, "core/home.html")

@@ -6,6 +6,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from agents.admin import BranchScopedAdmin
+from core.admin import MoneyColumnsMixin
 from enrollments import coverage, services
 from enrollments.models import (
     ContributionRelief,
@@ -168,7 +169,8 @@ class ParticipantAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(ReadOnlyAdmin):
+class RegistrationAdmin(MoneyColumnsMixin, ReadOnlyAdmin):
+    money_fields = ("monthly_total", "amount_due")
     list_display = (
         "payment_code",
         "participant_number",
@@ -264,12 +266,14 @@ class EffectiveAdmin(admin.ModelAdmin):
 
 
 @admin.register(IncomeLevel)
-class IncomeLevelAdmin(EffectiveAdmin):
+class IncomeLevelAdmin(MoneyColumnsMixin, EffectiveAdmin):
+    money_fields = ("amount",)
     list_display = ("amount", "effective_from", "effective_to")
 
 
 @admin.register(ProgramRate)
-class ProgramRateAdmin(EffectiveAdmin):
+class ProgramRateAdmin(MoneyColumnsMixin, EffectiveAdmin):
+    money_fields = ("flat_amount",)
     list_display = ("program", "percent_of_income", "flat_amount", "effective_from", "effective_to")
     list_filter = ["program", "effective_from"]
 
@@ -295,8 +299,10 @@ class OccupationAdmin(EffectiveAdmin):
 
 
 @admin.register(PaymentLine)
-class PaymentLineAdmin(ReadOnlyAdmin):
+class PaymentLineAdmin(MoneyColumnsMixin, ReadOnlyAdmin):
     """Payments as the branches see them: one row per participant paid for."""
+
+    money_fields = ("amount",)
 
     list_display = (
         "paid_at",
@@ -372,9 +378,11 @@ class NoWritesAdmin(admin.ModelAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(NoWritesAdmin):
+class PaymentAdmin(MoneyColumnsMixin, NoWritesAdmin):
     """Deliveries from the channels (head office): a sponsor payment is one of these
     with many lines."""
+
+    money_fields = ("amount",)
 
     list_display = ("paid_at", "channel", "channel_ref", "sponsor", "amount", "received_at")
     list_filter = (
@@ -425,9 +433,11 @@ class SponsorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Sponsorship)
-class SponsorshipAdmin(admin.ModelAdmin):
+class SponsorshipAdmin(MoneyColumnsMixin, admin.ModelAdmin):
     """A sponsor takes on a participant for some months; the monthly amount is priced
     and frozen by the service (no reliefs for APBN/APBD sponsors)."""
+
+    money_fields = ("monthly_amount",)
 
     list_display = ("sponsor", "participant", "months", "monthly_amount", "created_at")
     list_filter = (("sponsor", admin.RelatedOnlyFieldListFilter),)

@@ -14,18 +14,20 @@ import random
 import uuid
 from decimal import Decimal
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from agents.demo import AGENTS as DEMO_AGENTS
 from agents.models import Agent, AgentStatus
-from core.dates import add_months
-from core.demo import DemoContext
-from core.services import model_ensure
+from core.crypto import keyed_digest
+from core.dates import add_months, period_of
+from core.demo import DemoContext, demo_ensure
 from enrollments import services
 from enrollments.models import (
     ContributionRelief,
     IncomeLevel,
     Occupation,
+    Participant,
     Registration,
     Sponsor,
     Sponsorship,
@@ -58,8 +60,8 @@ LAST_NAMES = [
 
 def _seed_reference() -> None:
     for amount in LEVELS:
-        model_ensure(model=IncomeLevel, lookup={"amount": amount}, data={"effective_from": SINCE})
-    model_ensure(
+        demo_ensure(model=IncomeLevel, lookup={"amount": amount}, data={"effective_from": SINCE})
+    demo_ensure(
         model=ContributionRelief,
         lookup={"name": "PP 49/2020 (relaksasi iuran masa pandemi)"},
         data={
@@ -111,13 +113,22 @@ def seed(context: DemoContext) -> None:
     occupations = sorted(Occupation.objects.values_list("code", flat=True))
     number = 0
     created = 0
+    # The demo's own agents that were seeded active, numbered the same on every run
+    # (an agent the user has since deactivated keeps its numbers and gets no more);
+    # agents the user added get no demo participants.
     agents = (
-        Agent.objects.filter(status=AgentStatus.ACTIVE).select_related("branch").order_by("code")
+        Agent.objects.filter(
+            nik_digest__in=[keyed_digest(row[2]) for row in DEMO_AGENTS if row[5] == "active"]
+        )
+        .select_related("branch")
+        .order_by("code")
     )
     for agent in agents:
         count = PER_AGENT.get(agent.branch.code, 10)
         items = [_item(rng, agent, number + i, occupations) for i in range(count)]
         number += count
+        if agent.status != AgentStatus.ACTIVE:
+            continue
         results = services.registrations_register(
             agent=agent, items=items, channel=Registration.Channel.SYNC
         )
@@ -134,7 +145,12 @@ def seed(context: DemoContext) -> None:
 
 
 def _pay(
-    channel: Partner, ref: str, registration: Registration, months: int, paid_at: datetime.datetime
+    context: DemoContext,
+    channel: Partner,
+    ref: str,
+    registration: Registration,
+    months: int,
+    paid_at: datetime.datetime,
 ) -> bool:
     answer = services.payment_receive(
         channel=channel,
@@ -149,20 +165,24 @@ def _pay(
             f"{ref}:{registration.payment_code}:{months}".encode()
         ).hexdigest(),
     )
+    if answer.created:
+        context.periods_paid.add(period_of(paid_at.date()))
     return answer.created
+
+
+def demo_registrations() -> QuerySet[Registration]:
+    """The demo's own registrations, by their client_uuids."""
+    return Registration.objects.filter(
+        client_uuid__in=[uuid.uuid5(NAMESPACE, f"demo-registration-{n}") for n in range(1000)]
+    )
 
 
 def _seed_payments(context: DemoContext) -> None:
     channel = Partner.objects.get(code="BANK-DEMO")
     now = timezone.now()
     made = 0
-    registrations = (
-        Registration.objects.filter(
-            client_uuid__in=[uuid.uuid5(NAMESPACE, f"demo-registration-{n}") for n in range(1000)]
-        )
-        .select_related("participant__branch")
-        .order_by("id")
-    )
+    demo = demo_registrations()
+    registrations = demo.select_related("participant__branch").order_by("id")
     sponsored: list[Registration] = []
     for registration in registrations:
         rng = random.Random(registration.client_uuid.int)  # noqa: S311 (demo data)
@@ -174,12 +194,18 @@ def _seed_payments(context: DemoContext) -> None:
         paid_at = min(registration.captured_at + datetime.timedelta(days=rng.randint(0, 5)), now)
         if plan < 0.35:
             made += _pay(
-                channel, f"DEMO-{registration.client_uuid.hex[:12]}-1", registration, 1, paid_at
+                context,
+                channel,
+                f"DEMO-{registration.client_uuid.hex[:12]}-1",
+                registration,
+                1,
+                paid_at,
             )
             continue  # paid once, then stopped: lapses after three months
         months, round_ = registration.payment_period_months, 1
         while paid_at <= now:
             made += _pay(
+                context,
                 channel,
                 f"DEMO-{registration.client_uuid.hex[:12]}-{round_}",
                 registration,
@@ -191,7 +217,7 @@ def _seed_payments(context: DemoContext) -> None:
             ) - datetime.timedelta(days=rng.randint(0, 10))
             round_ += 1
 
-    sponsor, _ = model_ensure(
+    sponsor = demo_ensure(
         model=Sponsor,
         lookup={"code": "baznas-kendari"},
         data={"name": "BAZNAS Kota Kendari", "kind": Sponsor.Kind.BAZNAS},
@@ -220,7 +246,11 @@ def _seed_payments(context: DemoContext) -> None:
             sponsor_code=sponsor.code,
         )
         made += answer.created
-    refreshed = services.participant_statuses_refresh()
+        if answer.created:
+            context.periods_paid.add(period_of((now - datetime.timedelta(days=20)).date()))
+    refreshed = services.participant_statuses_refresh(
+        among=Participant.objects.filter(pk__in=demo.values("participant_id"))
+    )
     context.note(
         f"{made} new payments (one sponsor payment for {len(sponsored)} participants); "
         f"{refreshed.lapsed} participants lapsed to non-active"

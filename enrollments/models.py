@@ -376,7 +376,8 @@ class Registration(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.client_uuid}"
+        # What staff and the worker know it by (the UUID is the app's own key).
+        return self.payment_code
 
 
 class SponsorKind(models.TextChoices):

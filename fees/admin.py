@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from agents.admin import BranchScopedAdmin, staff_user
+from core.admin import MoneyColumnsMixin
 from core.exceptions import ApplicationError
+from core.money import rupiah
 from enrollments.admin import EffectiveAdmin
 from fees import selectors, services
 from fees.models import (
@@ -29,8 +31,20 @@ class FeeLineInline(admin.TabularInline):
     model = FeeLine
     extra = 0
     can_delete = False
-    fields = ("kind", "amount", "held", "earned_period", "source_key", "registration", "created_at")
+    fields = (
+        "kind",
+        "amount_rp",
+        "held",
+        "earned_period",
+        "source_key",
+        "registration",
+        "created_at",
+    )
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("amount"))
+    def amount_rp(self, obj: FeeLine) -> str:
+        return rupiah(obj.amount)
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
@@ -74,9 +88,9 @@ class FeeStatementAdmin(BranchScopedAdmin):
     def owner(self, obj: FeeStatement) -> str:
         return str(obj.agent or obj.kantor_perisai)
 
-    @admin.display(description=gettext_lazy("total (Rp)"), ordering="total_amount")
-    def total(self, obj: FeeStatement) -> int:
-        return int(getattr(obj, "total_amount", 0))
+    @admin.display(description=gettext_lazy("total"), ordering="total_amount")
+    def total(self, obj: FeeStatement) -> str:
+        return rupiah(getattr(obj, "total_amount", 0))
 
     @admin.action(description=gettext_lazy("Approve"), permissions=["change"])
     def approve(self, request: HttpRequest, queryset: QuerySet[FeeStatement]) -> None:
@@ -151,7 +165,8 @@ class FeeStatementAdmin(BranchScopedAdmin):
 
 
 @admin.register(FeeLine)
-class FeeLineAdmin(BranchScopedAdmin):
+class FeeLineAdmin(MoneyColumnsMixin, BranchScopedAdmin):
+    money_fields = ("amount",)
     list_display = (
         "id",
         "kind",
@@ -211,7 +226,8 @@ class PendingRecomputeAdmin(BranchScopedAdmin):
 
 
 @admin.register(FeeScheme)
-class FeeSchemeAdmin(EffectiveAdmin):
+class FeeSchemeAdmin(MoneyColumnsMixin, EffectiveAdmin):
+    money_fields = ("bonus_amount",)
     list_display = (
         "name",
         "commission_percent",
@@ -242,16 +258,39 @@ class RegistrationFlagAdmin(BranchScopedAdmin):
     list_display = (
         "created_at",
         "registration",
+        "participant_name",
+        "agent",
+        "captured_on",
         "rule",
         "status",
         "branch",
         "reviewed_by",
-        "reviewed_at",
     )
     list_filter = (OpenFirstFilter, "rule", "status", ("branch", admin.RelatedOnlyFieldListFilter))
-    list_select_related = ("registration", "branch", "reviewed_by")
+    list_select_related = (
+        "registration__participant",
+        "registration__agent",
+        "branch",
+        "reviewed_by",
+    )
     raw_id_fields = ("registration",)
     actions = ["clear", "confirm_fraud", "confirm_fraud_and_terminate"]
+
+    # The same staff read the participant's name in the registrations list; the NIK
+    # stays masked there and is not shown here at all.
+    @admin.display(
+        description=gettext_lazy("participant"), ordering="registration__participant__full_name"
+    )
+    def participant_name(self, obj: RegistrationFlag) -> str:
+        return obj.registration.participant.full_name
+
+    @admin.display(description=gettext_lazy("agent"), ordering="registration__agent__code")
+    def agent(self, obj: RegistrationFlag) -> str:
+        return str(obj.registration.agent)
+
+    @admin.display(description=gettext_lazy("captured on"), ordering="registration__captured_at")
+    def captured_on(self, obj: RegistrationFlag) -> Any:
+        return obj.registration.captured_at
 
     def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
         return (

@@ -291,7 +291,9 @@ class CompanyAdmin(admin.ModelAdmin):
 
 @admin.register(PermitCheck)
 class PermitCheckAdmin(admin.ModelAdmin):
-    list_display = ("reference", "partner", "nib", "company", "decision", "checked_at", "client_ip")
+    # The decision next to the reference, where a narrow screen still shows it; the
+    # client address is on the check's own page.
+    list_display = ("reference", "decision", "company", "nib", "partner", "checked_at")
     list_filter = (("partner", admin.RelatedOnlyFieldListFilter), "decision")
     date_hierarchy = "checked_at"
     search_fields = ("reference", "nib", "application_ref")

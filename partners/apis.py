@@ -4,11 +4,13 @@ import time
 from typing import Any
 
 from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import renderers, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -176,9 +178,42 @@ class PermitCheckDetailApi(PartnerApi):
         return Response(services.PermitCheckResult(check, created=False).answer)
 
 
+class VerifyPageRenderer(renderers.BaseRenderer):
+    """The answer as a small page, for a person who scanned the permit's QR code with
+    a phone: browsers ask for text/html, API clients get JSON."""
+
+    media_type = "text/html"
+    format = "html"
+    charset = "utf-8"
+    # The API's policy forbids every style; this page has its own, inline.
+    policy = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Security-Policy"] = self.policy
+        found = bool(data) and data.get("valid") is True
+        context: dict[str, Any] = {"found": found}
+        if found:
+            context |= {
+                "decision": data["decision"],
+                "decision_label": PermitDecision(data["decision"]).label,
+                "reference": data["reference"],
+                "company_name": data["company_name"],
+                "checked_at": parse_datetime(data["checked_at"]),
+                "valid_until": parse_datetime(data["valid_until"]),
+            }
+        return render_to_string("partners/verify.html", context).encode()
+
+
 class VerifyApi(APIView):
+    # Public: JSON for API clients; a page in the reader's language for a browser
+    # (Accept: text/html).
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
+    renderer_classes = [renderers.JSONRenderer, VerifyPageRenderer]
 
     class OutputSerializer(serializers.Serializer):
         valid = serializers.BooleanField()

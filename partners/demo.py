@@ -6,9 +6,8 @@ import datetime
 
 from django.utils import timezone
 
-from core.demo import DemoContext
+from core.demo import DemoContext, demo_ensure
 from core.models import Province, Regency
-from core.services import model_ensure
 from partners import services
 from partners.models import Company, Partner, PartnerApiKey, PartnerKind
 
@@ -34,7 +33,9 @@ COMPANIES = [
 
 def seed(context: DemoContext) -> None:
     for code, name, kind, regency_codes, province_codes in PARTNERS:
-        partner, _ = model_ensure(
+        if Partner.objects.filter(code=code).exists():
+            continue  # the user's to change now
+        partner = demo_ensure(
             model=Partner, lookup={"code": code}, data={"name": name, "kind": kind}
         )
         partner.jurisdiction_regencies.add(*Regency.objects.filter(code__in=regency_codes))
@@ -63,10 +64,10 @@ def seed(context: DemoContext) -> None:
     ptsp = Partner.objects.get(code="PTSP-7471")
     if not PartnerApiKey.objects.filter(partner=ptsp).exists():
         _key, raw = services.partner_key_create(partner=ptsp, label="demo")
-        context.note(f"API key of PTSP-7471 (shown once): Api-Key {raw}")
+        context.secret(f"API key of PTSP-7471 (shown once): Api-Key {raw}")
     bank = Partner.objects.get(code="BANK-DEMO")
     if not PartnerApiKey.objects.filter(partner=bank).exists():
         _key, raw = services.partner_key_create(partner=bank, label="demo")
         _secret, secret = services.signing_secret_create(partner=bank, label="demo")
-        context.note(f"API key of BANK-DEMO (shown once): Api-Key {raw}")
-        context.note(f"signing secret of BANK-DEMO (shown once): {secret}")
+        context.secret(f"API key of BANK-DEMO (shown once): Api-Key {raw}")
+        context.secret(f"signing secret of BANK-DEMO (shown once): {secret}")

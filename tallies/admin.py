@@ -6,13 +6,16 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from agents.admin import BranchScopedAdmin
+from core.admin import MoneyColumnsMixin
 from tallies.dashboard import dashboard
 from tallies.models import BranchTarget, DailyTally, LabourForce
 
 
 @admin.register(BranchTarget)
-class BranchTargetAdmin(BranchScopedAdmin):
+class BranchTargetAdmin(MoneyColumnsMixin, BranchScopedAdmin):
     """Targets are edited here; the admin's History keeps every change."""
+
+    money_fields = ("contributions",)
 
     list_display = ("branch", "year", "new_participants", "contributions", "perisai_share")
     list_filter = ("year", ("branch", admin.RelatedOnlyFieldListFilter))
@@ -27,7 +30,8 @@ class LabourForceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyTally)
-class DailyTallyAdmin(BranchScopedAdmin):
+class DailyTallyAdmin(MoneyColumnsMixin, BranchScopedAdmin):
+    money_fields = ("contributions_received",)
     list_display = (
         "date",
         "branch",

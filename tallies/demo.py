@@ -8,8 +8,7 @@ import datetime
 from django.utils import timezone
 
 from agents.models import Branch
-from core.demo import DemoContext
-from core.services import model_ensure
+from core.demo import DemoContext, demo_ensure
 from tallies.models import BranchTarget, DailyTally, LabourForce
 from tallies.services import tallies_backfill
 
@@ -32,13 +31,13 @@ LABOUR_FORCE = [
 def seed(context: DemoContext) -> None:
     today = timezone.localdate()
     for code, participants, contributions in TARGETS:
-        model_ensure(
+        demo_ensure(
             model=BranchTarget,
             lookup={"branch": Branch.objects.get(code=code), "year": today.year},
             data={"new_participants": participants, "contributions": contributions},
         )
     for province, year, workers, source in LABOUR_FORCE:
-        model_ensure(
+        demo_ensure(
             model=LabourForce,
             lookup={"province_id": province, "year": year},
             data={"workers": workers, "source": source},

@@ -74,7 +74,8 @@ ASGI_APPLICATION = "config.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        # First: the admin's base_site with the project's styles, ahead of the admin's own.
+        "DIRS": [BASE_DIR / "core" / "admin_templates", BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from agents.models import Branch
@@ -27,10 +28,13 @@ class StatusRefresh:
 
 
 @transaction.atomic
-def participant_statuses_refresh(*, now: datetime.datetime | None = None) -> StatusRefresh:
+def participant_statuses_refresh(
+    *, now: datetime.datetime | None = None, among: QuerySet[Participant] | None = None
+) -> StatusRefresh:
     """Active participants three whole months past their paid-through month become
     non-active; non-active ones whose coverage says otherwise (a corrected payment)
-    become active. Each branch judges by its own "today". Idempotent."""
+    become active. Each branch judges by its own "today". Idempotent. ``among``
+    limits the pass to some participants (the demo's own)."""
     now = now or timezone.now()
     zones_by_day: dict[datetime.date, list[str]] = defaultdict(list)
     for zone in time_zones_in_use():
@@ -39,7 +43,9 @@ def participant_statuses_refresh(*, now: datetime.datetime | None = None) -> Sta
     lapsed = restored = 0
     for today, zones in zones_by_day.items():
         cutoff = coverage.lapse_cutoff(today)
-        in_zones = Participant.objects.filter(branch__time_zone__in=zones)
+        in_zones = (among if among is not None else Participant.objects.all()).filter(
+            branch__time_zone__in=zones
+        )
         lapsed += in_zones.filter(status=ParticipantStatus.ACTIVE, paid_through__lt=cutoff).update(
             status=ParticipantStatus.NON_ACTIVE, status_changed_at=now, updated_at=now
         )

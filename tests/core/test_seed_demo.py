@@ -66,14 +66,91 @@ def test_seed_demo_twice_leaves_the_same_rows_and_the_demo_world():
 
 def test_passwords_are_generated_once_kept_and_reset_when_given():
     output = seed()
-    line = next(line for line in output.splitlines() if line.startswith("password of the new"))
+    line = next(line for line in output.splitlines() if "password of the new" in line)
     password = line.rsplit(": ", 1)[1]
     admin = get_user_model().objects.get(username="admin")
     assert admin.check_password(password)
     assert "password of the new" not in seed()
     admin.refresh_from_db()
     assert admin.check_password(password)
+    # `make run` with DEMO_PASSWORD set: existing accounts keep their passwords ...
     seed("--password", "second-pass-2026")
+    admin.refresh_from_db()
+    assert admin.check_password(password)
+    # ... unless a reset is asked for.
+    seed("--password", "second-pass-2026", "--reset-passwords")
     admin.refresh_from_db()
     assert admin.check_password("second-pass-2026")
     assert Agent.objects.get(code="KDI-0001").user.check_password("second-pass-2026")
+
+
+def test_a_second_run_leaves_the_users_own_data_alone(caplog):
+    """The user adds an agent of their own, whose registration and back-dated payment
+    open a fee statement of an old month, and changes a password; the second run (the
+    next `make run`) changes none of it and writes nothing at all."""
+    import datetime
+    import logging
+
+    from django.utils import timezone
+
+    from agents import services as agent_services
+    from agents.models import AgentStatusChange, AppointedBank
+    from core.dates import period_of
+    from fees.models import StatementStatus
+    from fees.services import fees_recompute_branch
+    from tests.fees.conftest import pay, register
+
+    with caplog.at_level(logging.INFO):
+        output = seed("--password", "demo-pass-2026")
+    # Quiet while seeding, and the one-time keys come last, in one short block.
+    assert not [record for record in caplog.records if record.levelno <= logging.INFO]
+    lines = output.splitlines()
+    secret_at = next(n for n, line in enumerate(lines) if "signing secret of BANK-DEMO" in line)
+    assert len(lines) - secret_at <= 2
+    assert len(lines) < 40
+
+    kendari = Branch.objects.get(code="KDI")
+    own = agent_services.agent_apply(
+        branch=kendari,
+        full_name="Agen Milik Pengguna",
+        nik="7471035506950012",
+        phone="081241000099",
+        bank=AppointedBank.BNI,
+        bank_account_number="0123456789",
+        password="users-own-pass-1",
+        by=None,
+        channel=AgentStatusChange.Channel.COMMAND,
+    )
+    agent_services.agent_training_record(
+        agent=own,
+        completed_on=kendari.local_today() - datetime.timedelta(days=200),
+        trainer="Tim",
+        branch=kendari,
+        by=None,
+    )
+    own = agent_services.agent_activate(
+        agent=own, by=None, channel=AgentStatusChange.Channel.COMMAND
+    )
+    back = timezone.now() - datetime.timedelta(days=120)
+    registration = register(own, 901, captured=back)
+    pay(
+        Partner.objects.get(code="BANK-DEMO"),
+        registration,
+        at=back + datetime.timedelta(days=1),
+    )
+    period = period_of((back + datetime.timedelta(days=1)).date())
+    fees_recompute_branch(branch_id=kendari.pk, period=period)
+    statement = FeeStatement.objects.get(agent=own)
+    assert statement.status == StatementStatus.OPEN
+    staff_user = get_user_model().objects.get(username="staf.kdi")
+    staff_user.set_password("my-own-password-1")
+    staff_user.save()
+
+    before = snapshot()
+    seed("--password", "demo-pass-2026")
+    assert snapshot() == before
+    statement.refresh_from_db()
+    assert statement.status == StatementStatus.OPEN
+    staff_user.refresh_from_db()
+    assert staff_user.check_password("my-own-password-1")
+    assert own.registrations.count() == 1

@@ -303,3 +303,33 @@ def test_a_permit_checks_query_count_does_not_grow_with_companies_or_checks(ptsp
             assert check(ptsp_client).status_code == 201
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+def test_the_verification_link_is_a_page_for_a_browser_and_json_for_a_client(ptsp_client):
+    from rest_framework.test import APIClient
+
+    company("9120001234567", name="CV Bahari Kendari", npp="NPP74710001", reported=12, enrolled=12)
+    body = check(ptsp_client).json()
+    path = body["verification_url"][body["verification_url"].index("/api/v1/verify/") :]
+    public = APIClient()
+
+    page = public.get(path, HTTP_ACCEPT=BROWSER_ACCEPT, HTTP_ACCEPT_LANGUAGE="id")
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    html = page.content.decode()
+    assert "Memenuhi syarat" in html and "CV Bahari Kendari" in html
+    assert body["reference"] in html
+    assert "style-src 'unsafe-inline'" in page["Content-Security-Policy"]
+
+    for accept in ("application/json", "*/*"):
+        answer = public.get(path, HTTP_ACCEPT=accept)
+        assert answer["Content-Type"].startswith("application/json")
+        assert answer.json()["valid"] is True
+
+    forged = public.get(path[:-2] + "xx", HTTP_ACCEPT=BROWSER_ACCEPT, HTTP_ACCEPT_LANGUAGE="id")
+    assert forged.status_code == 404
+    assert forged["Content-Type"].startswith("text/html")
+    assert "tidak sah" in forged.content.decode()

@@ -89,3 +89,63 @@ def test_branch_staff_see_kendari_on_the_dashboard(live_server, browser, kendari
         By.CSS_SELECTOR, 'svg[data-chart="bars"] rect[data-label="KDI Kendari"]'
     )
     assert bars and float(bars[0].get_attribute("data-value")) == 17.4
+
+
+@pytest.fixture
+def wide_browser(browser):
+    """A 1,400 px laptop screen."""
+    browser.set_window_size(1400, 900)
+    return browser
+
+
+def _sign_in(browser, live_server, username: str, next_path: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{live_server.url}/admin/login/?next={next_path}")
+    browser.find_element(By.NAME, "username").send_keys(username)
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+
+
+def test_admin_lists_fit_a_1400_px_screen(live_server, wide_browser, region):
+    """The permit checks' decision column, and every column of the busiest lists, are on
+    screen without scrolling sideways."""
+    from selenium.webdriver.common.by import By
+
+    from core.models import Regency
+    from partners import services
+    from partners.models import Partner, PartnerKind
+    from tests.partners.conftest import company
+
+    regency = Regency.objects.get(code="7471")
+    office = Partner.objects.create(
+        code="PTSP-7471", name="Dinas Penanaman Modal dan PTSP Kota Kendari", kind=PartnerKind.PTSP
+    )
+    office.jurisdiction_regencies.add(regency)
+    key, _raw = services.partner_key_create(partner=office, label="uji")
+    for n in range(3):
+        nib = f"91200012345{n:02d}"
+        company(nib, name=f"PT Perusahaan Perikanan dan Pelabuhan Samudra Kendari Jaya Abadi {n}")
+        services.permit_check_make(
+            api_key=key,
+            client_ip="203.0.113.10",
+            nib=nib,
+            permit_type="izin_usaha",
+            application_ref=f"DPMPTSP-7471-2026-PERMOHONAN-IZIN-USAHA-{n:05d}",
+            request_body={},
+            base_url="https://perisai.example",
+        )
+    staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE)
+
+    _sign_in(wide_browser, live_server, "staf.pusat", "/admin/partners/permitcheck/")
+    assert wide_browser.find_elements(By.CSS_SELECTOR, "#result_list tbody tr")
+    width = wide_browser.execute_script("return document.documentElement.clientWidth")
+    for cell in wide_browser.find_elements(By.CSS_SELECTOR, "#result_list .field-decision"):
+        right = wide_browser.execute_script(
+            "return arguments[0].getBoundingClientRect().right", cell
+        )
+        assert right <= width, (right, width)
+    table_right = wide_browser.execute_script(
+        "return document.querySelector('#result_list').getBoundingClientRect().right"
+    )
+    assert table_right <= width
