@@ -46,7 +46,7 @@ def plain_text_values():
 
 def test_no_unmasked_nik_anywhere(caplog):
     with caplog.at_level(logging.DEBUG):
-        call_command("seed_demo", "--password", PASSWORD, stdout=StringIO())
+        call_command("seed_demo", "--password", PASSWORD, verbosity=2, stdout=StringIO())
         client = APIClient()
         token = client.post(
             "/api/v1/auth/token", {"username": "KDI-0001", "password": PASSWORD}, format="json"

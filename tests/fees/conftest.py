@@ -12,7 +12,8 @@ def iso(day: datetime.date, hour: int = 10) -> datetime.datetime:
 
 def register(agent, n: int, *, captured: datetime.datetime | None = None) -> Registration:
     item = body(n)
-    captured = captured or datetime.datetime.now(datetime.UTC) - datetime.timedelta(hours=2)
+    # Long before any payment date the tests use: no one pays before being registered.
+    captured = captured or datetime.datetime(2023, 12, 1, 9, tzinfo=datetime.UTC)
     result = enrollment_services.registrations_register(
         agent=agent,
         items=[

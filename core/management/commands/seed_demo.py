@@ -31,9 +31,10 @@ class Command(BaseCommand):
             raise CommandError("--reset-passwords needs --password")
         context = DemoContext.with_password(options["password"], reset=options["reset_passwords"])
         # Quiet while seeding: the services log every recompute, and a thousand lines
-        # would bury the one-time keys. Warnings and errors still show.
+        # would bury the one-time keys. Warnings and errors still show; -v 2 shows all.
         previous = logging.root.manager.disable
-        logging.disable(logging.INFO)
+        if options["verbosity"] < 2:
+            logging.disable(logging.INFO)
         try:
             with transaction.atomic():
                 for app_config in apps.get_app_configs():
