@@ -73,6 +73,9 @@ class UnavailableError(ApplicationError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     code = "unavailable"
     default_message = _("The service is temporarily unavailable. Try again shortly.")
+    # Seconds a client should wait before trying again: a database restart or a
+    # failover is over in about that time.
+    retry_after = 10
 
 
 class ConflictError(ApplicationError):
@@ -147,7 +150,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             error_body(exc.code, exc.message, exc.fields) | exc.extra,
             status=exc.status_code,
             headers={"Retry-After": str(exc.retry_after)}
-            if isinstance(exc, ThrottledError)
+            if isinstance(exc, ThrottledError | UnavailableError)
             else None,
         )
 

@@ -1,12 +1,15 @@
 """Django-level error pages: under /api/ they answer in the API's error shape, since a
 mobile app or partner integration cannot read an HTML page."""
 
+import sys
+
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views import defaults
 
-from core.exceptions import NotFoundError, error_body
+from core.exceptions import NotFoundError, UnavailableError, error_body
 
 API_PREFIX = "/api/"
 
@@ -25,7 +28,16 @@ def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def _database_unavailable() -> bool:
+    """Django calls the 500 handler inside its ``except`` block, so the exception being
+    answered is at hand. PostgreSQL down, restarting or failing over (refused or dropped
+    connections, terminated sessions) is not a bug but a moment to wait out."""
+    return isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    if _database_unavailable():
+        return service_unavailable(request)
     if _is_api(request):
         return JsonResponse(
             error_body(
@@ -34,6 +46,20 @@ def server_error(request: HttpRequest) -> HttpResponse:
             status=500,
         )
     return defaults.server_error(request)
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 with Retry-After: JSON in the error shape under /api/, a short page elsewhere."""
+    headers = {"Retry-After": str(UnavailableError.retry_after)}
+    if _is_api(request):
+        body = error_body(UnavailableError.code, gettext(str(UnavailableError.default_message)))
+        return JsonResponse(body, status=503, headers=headers)
+    return HttpResponse(
+        gettext("The service is temporarily unavailable. Try again shortly."),
+        content_type="text/plain; charset=utf-8",
+        status=503,
+        headers=headers,
+    )
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -212,9 +212,10 @@ class FeeLineAdmin(MoneyColumnsMixin, BranchScopedAdmin):
 
 @admin.register(PendingRecompute)
 class PendingRecomputeAdmin(BranchScopedAdmin):
-    """Branch-months whose recompute waits for the broker to come back; normally empty."""
+    """Requested recomputes not yet done: normally a few rows, each cleared within a
+    minute or two; rows older than that mean the broker or the workers are down."""
 
-    list_display = ("branch", "period", "created_at")
+    list_display = ("branch", "period", "created_at", "queued_at")
     readonly_fields = list_display
     fields = list_display
 

@@ -328,20 +328,24 @@ class RegistrationFlag(TimeStampedModel):
 
 
 class PendingRecompute(models.Model):
-    """A branch-month whose recompute could not be queued because the broker was down.
-    ``fees.requeue_pending_recomputes`` queues it once the broker is back."""
+    """A requested recompute of a branch-month, written in the same transaction as the
+    payment or reversal that asks for it. It is the record, not the queue: the task
+    that recomputes the month deletes the rows it saw, in the transaction that writes
+    the ledger, so a recompute lost with its worker or its broker is still here, and
+    ``fees.requeue_pending_recomputes`` queues it again once it is overdue. One row
+    per request (no row is updated), so payments never wait on each other here."""
 
     branch = models.ForeignKey(Branch, on_delete=models.CASCADE, related_name="+")
     period = models.CharField(_("period"), max_length=7, validators=[PERIOD_VALIDATOR])
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    queued_at = models.DateTimeField(_("queued again at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("pending fee recompute")
         verbose_name_plural = _("pending fee recomputes")
-        constraints = [
-            models.UniqueConstraint(
-                fields=["branch", "period"], name="fees_pending_recompute_unique"
-            )
+        indexes = [
+            models.Index(fields=["branch", "period"], name="fees_pending_scope_idx"),
+            models.Index(fields=["created_at"], name="fees_pending_created_idx"),
         ]
 
     def __str__(self) -> str:

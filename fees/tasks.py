@@ -8,7 +8,6 @@ from django.utils import timezone
 from agents.models import Branch
 from core.dates import period_of
 from fees import services
-from fees.models import PendingRecompute
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +45,12 @@ def deactivate_idle_agents() -> list[str]:
 
 @shared_task(name="fees.requeue_pending_recomputes")
 def requeue_pending_recomputes() -> int:
-    """Every few minutes: queue the recomputes that could not be queued while the broker
-    was down. Runs only when the broker is up (it came through it); a row is deleted
-    after its task is queued, so a failure part-way leaves the rest for next time."""
-    queued = 0
-    for pending in PendingRecompute.objects.order_by("pk"):
-        recompute_branch.delay(pending.branch_id, pending.period)
-        pending.delete()
-        queued += 1
-    return queued
+    """Every minute: queue again the recomputes requested but not done within
+    ``FEES_RECOMPUTE_OVERDUE_SECONDS`` (the broker was down when they were asked for, or
+    the worker running them died). Each request stays until a recompute clears it."""
+    scopes = services.recomputes_claim_overdue()
+    for branch_id, period in scopes:
+        recompute_branch.delay(branch_id, period)
+    if scopes:
+        logger.info("fees: overdue recomputes queued again", extra={"count": len(scopes)})
+    return len(scopes)

@@ -16,6 +16,7 @@ from tests.agents.conftest import active_agent
 from tests.agents.factories import BranchFactory, RegionFactory
 from tests.core.factories import RegencyFactory
 from tests.enrollments.conftest import agent_client
+from tests.faults import forget_broker_connections
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -140,17 +141,8 @@ def redis_down():
     conf = celery_app.conf
     saved = conf.broker_url, conf.task_always_eager
     conf.broker_url, conf.task_always_eager = REDIS_DOWN, False
-    _forget_broker_connections()
+    forget_broker_connections()
     with override_settings(CACHES=CACHE_DOWN):
         yield
     conf.broker_url, conf.task_always_eager = saved
-    _forget_broker_connections()
-
-
-def _forget_broker_connections() -> None:
-    # Celery keeps its connection and producer pools for the app's life; drop them so
-    # the next task is sent with the broker URL now configured.
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
+    forget_broker_connections()

@@ -99,6 +99,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Redis: broker, result backend and cache. No REDIS_URL: tasks run eagerly in-process
 # and the cache is per-process memory.
 REDIS_URL: str | None = env("REDIS_URL", default=None)
+# Every call to Redis (cache, throttle, broker, results) gives up after this long: a
+# Redis that hangs (stopped, swapping, a network black hole) must cost a request a
+# second, not hold a web thread for as long as it hangs.
+REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
+REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
 
 if REDIS_URL:
     CACHES = {
@@ -106,6 +115,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "perisai",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -244,18 +254,23 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_RESULT_EXPIRES = 24 * 3600
+# No caller waits for a task's result; keeping none also spares each publish a
+# subscription to the result channel, which retries 20 times when Redis is away.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0}
+}
 CELERY_TIMEZONE = "Asia/Jakarta"
 # Every task is idempotent, so a task is acknowledged only once it has finished and a
 # killed worker's task is delivered again.
-# Broker down: a request that queues a task fails fast (a second or two) instead of
-# hanging; callers keep what they could not queue (fees.PendingRecompute).
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
+# Broker down or hung: a request that queues a task gives up within about a second
+# (one attempt, bounded by the socket timeouts) instead of holding its web thread;
+# what it meant to queue is already recorded (fees.PendingRecompute) and is queued
+# by the periodic requeue once the broker answers again.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = REDIS_CONNECT_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -265,7 +280,8 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # longer than the longest task, or a slow recompute would run twice at once.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_TASK_TIME_LIMIT + 600,
-    "socket_connect_timeout": 2,
+    "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
@@ -291,7 +307,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-pending-fee-recomputes": {
         "task": "fees.requeue_pending_recomputes",
-        "schedule": crontab(minute="*/5"),
+        "schedule": crontab(minute="*"),
     },
     "recompute-fees-open-month": {
         "task": "fees.recompute_open_month",
@@ -306,6 +322,9 @@ CELERY_BEAT_SCHEDULE = {
 # A payment schedules its month's fee recompute this many seconds later; payments in the
 # meantime ride along with it.
 FEES_RECOMPUTE_DEBOUNCE_SECONDS = env.int("FEES_RECOMPUTE_DEBOUNCE_SECONDS", default=60)
+# A requested recompute not done this long after it was asked for (or last queued) is
+# queued again: its task was lost with a worker or never reached the broker.
+FEES_RECOMPUTE_OVERDUE_SECONDS = env.int("FEES_RECOMPUTE_OVERDUE_SECONDS", default=300)
 
 # Idempotency keys are kept at least this long; client_uuid stays unique for ever.
 IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", default=30)

@@ -4,7 +4,7 @@ one stops start-up with ImproperlyConfigured naming it."""
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, env
+from .base import DATABASES, REDIS_CACHE_OPTIONS, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
@@ -29,6 +29,7 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "perisai",
+        "OPTIONS": REDIS_CACHE_OPTIONS,
     }
 }
 CELERY_BROKER_URL = REDIS_URL

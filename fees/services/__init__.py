@@ -7,6 +7,7 @@ from fees.services.flags import (
     registrations_flag_by_rules,
 )
 from fees.services.idle import idle_agents_deactivate
+from fees.services.pending import recomputes_claim_overdue, recomputes_request
 from fees.services.recompute import (
     NoSchemeError,
     RecomputeResult,
@@ -24,6 +25,8 @@ __all__ = [
     "flags_clear",
     "flags_confirm_fraud",
     "idle_agents_deactivate",
+    "recomputes_claim_overdue",
+    "recomputes_request",
     "registration_flag",
     "registrations_flag_by_rules",
     "scheme_for",

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, Branch, KantorPerisai
 from fees import rules
-from fees.models import FeeScheme, FlagStatus, LineKind
+from fees.models import FeeScheme, FlagStatus, LineKind, PendingRecompute
 from fees.periods import first_day, period_bounds
 from fees.services.flags import registrations_flag_by_rules
 from fees.services.statements import statement_targets
@@ -307,8 +307,16 @@ def _insert_overrides(branch: Branch, period: str, scheme: FeeScheme, now: Any) 
 
 
 def fees_recompute_branch(*, branch_id: int, period: str) -> RecomputeResult:
+    """Recomputes the branch-month and, in the same transaction, clears the requests for
+    it that were committed before it started (``PendingRecompute``): a request that
+    arrives while it runs stays for the next run, and a run that dies clears nothing."""
     branch = Branch.objects.get(pk=branch_id)
-    scheme = scheme_for(period)
+    try:
+        scheme = scheme_for(period)
+    except NoSchemeError:
+        # No scheme, nothing to earn: the requests for this month are answered.
+        PendingRecompute.objects.filter(branch_id=branch_id, period=period).delete()
+        raise
     # Raw SQL gets datetimes as each backend stores them (UTC text on SQLite).
     adapt = connection.ops.adapt_datetimefield_value
     aware_start, aware_end = period_bounds(period, branch.zone)
@@ -316,11 +324,19 @@ def fees_recompute_branch(*, branch_id: int, period: str) -> RecomputeResult:
     now = adapt(timezone.now())
     with transaction.atomic():
         _advisory_lock(branch.pk, period)
+        # Read before the ledger statements: every request seen here was committed with
+        # its payment, which those statements therefore see too.
+        answered = list(
+            PendingRecompute.objects.filter(branch=branch, period=period).values_list(
+                "pk", flat=True
+            )
+        )
         registrations_flag_by_rules(branch=branch, start=aware_start, end=aware_end)
         inserted = _insert_commissions(branch, period, scheme, start, end, now)
         inserted += _insert_reversals(branch, period, start, end, now)
         inserted += _insert_bonuses(branch, period, scheme, start, end, now)
         inserted += _insert_overrides(branch, period, scheme, now)
+        PendingRecompute.objects.filter(pk__in=answered).delete()
     logger.info(
         "fees recomputed", extra={"branch": branch.code, "period": period, "inserted": inserted}
     )

@@ -45,7 +45,7 @@ def test_round_trip_through_a_real_worker_process():
         stderr=subprocess.STDOUT,
     )
     try:
-        result = ping.apply_async(queue=queue)
+        result = ping.apply_async(queue=queue, ignore_result=False)  # results are off by default
         assert result.get(timeout=60) == "pong"
         assert result.successful()
     finally:

@@ -11,7 +11,7 @@ from agents.models import KantorPerisai
 from enrollments import services as enrollment_services
 from enrollments.models import PaymentLine
 from fees import services
-from fees.models import FeeLine, FeeStatement, LineKind, StatementStatus
+from fees.models import FeeLine, FeeStatement, LineKind, PendingRecompute, StatementStatus
 from fees.rules import commission_lines
 from fees.services import recompute
 from tests.agents.conftest import active_agent
@@ -308,3 +308,35 @@ def test_two_recomputes_at_once_leave_the_lines_of_one(kendari, channel, no_auto
     assert commissions.count() == 40
     assert sum(line.amount for line in commissions) == sum(commission_lines([36_800] * 40, 150_000))
     assert FeeStatement.objects.filter(agent=agent, period=OCTOBER).count() == 1
+
+
+@pytest.fixture
+def eager_celery():
+    """As under ``make run``: no broker, tasks run in-process when queued."""
+    from config.celery import app as celery_app
+
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+def test_eager_mode_recomputes_after_every_quick_payment_and_reversal(
+    kendari, channel, eager_celery, django_capture_on_commit_callbacks
+):
+    """Without a broker there is no later for a payment to ride along with: each one,
+    seconds after the last, and each reversal, reaches the ledger when it commits."""
+    agent = active_agent(kendari, full_name="Agen Cepat")
+    first, second = register(agent, 1), register(agent, 2)
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(channel, first, months=1, at=iso(d(2026, 10, 5)), ref="P-FIRST")
+    with django_capture_on_commit_callbacks(execute=True):
+        pay(channel, second, months=1, at=iso(d(2026, 10, 5)), ref="P-SECOND")
+    commissions = FeeLine.objects.filter(kind=LineKind.COMMISSION)
+    assert set(commissions.values_list("registration", flat=True)) == {first.pk, second.pk}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        enrollment_services.payment_reverse(channel=channel, channel_ref="P-SECOND")
+    reversal = FeeLine.objects.get(kind=LineKind.REVERSAL)
+    assert reversal.reverses == commissions.get(registration=second)
+    assert not PendingRecompute.objects.exists()
