@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -224,7 +225,10 @@ class PostgresCluster:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.directory = ROOT / "var" / f"pg-{self.port}"
+        # Under var/, unless the tests run as root: PostgreSQL then runs as "postgres",
+        # which may not be able to reach the checkout, so the cluster goes in /tmp.
+        parent = Path(tempfile.gettempdir()) if os.geteuid() == 0 else ROOT / "var"
+        self.directory = parent / f"perisai-pg-{self.port}"
         self.bin = Path(
             subprocess.run(
                 ["pg_config", "--bindir"], capture_output=True, text=True, check=True
