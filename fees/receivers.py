@@ -19,7 +19,6 @@ from agents.signals import agent_terminated
 from core.dates import period_of
 from enrollments.signals import payments_changed
 from fees import services
-from fees.models import FeeStatement, StatementStatus
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +81,4 @@ def _kept_for_later(branch_id: int, period: str, service: str, exc: Exception) -
 
 @receiver(agent_terminated, dispatch_uid="fees-forfeit-on-termination")
 def forfeit_unpaid(sender: Any, agent: Agent, **kwargs: Any) -> None:
-    FeeStatement.objects.filter(
-        agent=agent, status__in=[StatementStatus.OPEN, StatementStatus.APPROVED]
-    ).update(status=StatementStatus.FORFEITED)
+    services.statements_forfeit(agent=agent)

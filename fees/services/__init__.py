@@ -15,7 +15,12 @@ from fees.services.recompute import (
     fees_recompute_branch,
     scheme_for,
 )
-from fees.services.statements import statement_targets, statements_approve, statements_mark_paid
+from fees.services.statements import (
+    statement_targets,
+    statements_approve,
+    statements_forfeit,
+    statements_mark_paid,
+)
 
 __all__ = [
     "NoSchemeError",
@@ -32,5 +37,6 @@ __all__ = [
     "scheme_for",
     "statement_targets",
     "statements_approve",
+    "statements_forfeit",
     "statements_mark_paid",
 ]

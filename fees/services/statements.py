@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from agents.models import Agent, StaffProfile
 from core.exceptions import ConflictError, PermissionDeniedError
 from fees.models import FeeStatement, StatementStatus
 from fees.periods import next_period
@@ -60,7 +61,16 @@ def statement_targets(*, owner_field: str, owners: dict[int, int], period: str) 
 
 def _is_head_office(user: User) -> bool:
     profile = getattr(user, "staff_profile", None)
-    return user.is_superuser or (profile is not None and profile.level == "head_office")
+    return user.is_superuser or (
+        profile is not None and profile.level == StaffProfile.Level.HEAD_OFFICE
+    )
+
+
+def statements_forfeit(*, agent: Agent) -> int:
+    """A terminated agent's statements not yet paid are forfeited; paid ones stay."""
+    return FeeStatement.objects.filter(
+        agent=agent, status__in=[StatementStatus.OPEN, StatementStatus.APPROVED]
+    ).update(status=StatementStatus.FORFEITED)
 
 
 @transaction.atomic
