@@ -1,4 +1,4 @@
-"""Demo organisation and agents (DESIGN.md §7 "Demo data"): regions and branches in
+"""Demo organisation and agents (README, "Demo accounts"): regions and branches in
 all three time zones, a Kantor Perisai, staff at each level, active agents KDI-0001...
 and one deactivated agent."""
 

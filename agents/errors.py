@@ -1,4 +1,4 @@
-"""The agents app's refusals, each with a stable code (DESIGN.md §7)."""
+"""The agents app's refusals, each with a stable code (docs/architecture.md, "Errors")."""
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status

@@ -1,4 +1,4 @@
-"""Demo partners (DESIGN.md §7 "Demo data"): PTSP-7471 (Kota Kendari), a PATEN office,
+"""Demo partners (README, "Demo accounts"): PTSP-7471 (Kota Kendari), a PATEN office,
 payment channel BANK-DEMO, and companies covering every permit decision. A key for
 PTSP-7471 is created and printed the first time only."""
 

@@ -1,6 +1,6 @@
-"""The agent lifecycle (DESIGN.md §3): apply -> activate -> deactivate -> reactivate,
-and terminate, final. Each transition locks the agent's row, checks its rules, and
-appends an AgentStatusChange in the same transaction."""
+"""The agent lifecycle (docs/architecture.md, "Agents"): apply -> activate ->
+deactivate -> reactivate, and terminate, final. Each transition locks the agent's row,
+checks its rules, and appends an AgentStatusChange in the same transaction."""
 
 from __future__ import annotations
 
