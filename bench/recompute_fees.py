@@ -69,9 +69,9 @@ def main() -> None:
 
     from django.db import connection
 
+    from core.dates import first_day, next_period
     from fees import rules, services
     from fees.models import FeeLine, LineKind
-    from fees.periods import first_day, next_period
 
     with connection.cursor() as cursor:
         cursor.execute("TRUNCATE fees_feeline, fees_feestatement, fees_registrationflag")

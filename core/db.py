@@ -1,6 +1,9 @@
 """Database-level guarantees that code alone cannot give."""
 
+import hashlib
 from typing import Any
+
+from django.db import connection
 
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION perisai_refuse_change() RETURNS trigger
@@ -61,3 +64,14 @@ def grant_to_groups(groups: dict[str, list[tuple[str, str]]]) -> Any:
             )
 
     return forward
+
+
+def advisory_xact_lock(name: str) -> None:
+    """Serialises, until the end of the current transaction, every holder of ``name``
+    (a PostgreSQL transaction-level advisory lock on a 64-bit hash of it). SQLite
+    serialises writers by itself."""
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import Agent, Branch
 from core.audit import audited
 from core.models import NikHolder, Regency, TimeStampedModel
+from enrollments.pricing import PAYMENT_PERIODS
 from partners.models import Partner
 
 
@@ -74,8 +75,6 @@ class Program(models.TextChoices):
     JHT = "JHT", _("JHT (old-age savings)")
 
 
-MANDATORY_PROGRAMS = frozenset({Program.JKK, Program.JKM})
-PAYMENT_PERIODS = (1, 3, 6, 12)
 PAYMENT_PERIOD_CHOICES = [(months, str(months)) for months in PAYMENT_PERIODS]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime
-import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q, QuerySet, Sum
 
 from agents.selectors import scoped
+from core.dates import period_bounds
 from core.exceptions import NotFoundError
 from core.models import Province, Regency
 from enrollments import pricing
@@ -146,20 +146,11 @@ def registrations_visible_to(user: User | AnonymousUser) -> QuerySet[Registratio
     return scoped(Registration.objects.all(), user, branch_path="branch")
 
 
-def _month_bounds(
-    period: str, zone: zoneinfo.ZoneInfo
-) -> tuple[datetime.datetime, datetime.datetime]:
-    year, month = (int(part) for part in period.split("-"))
-    start = datetime.datetime(year, month, 1, tzinfo=zone)
-    following = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=zone)
-    return start, following
-
-
 def agent_month_figures(*, agent: Agent, period: str) -> dict[str, int]:
     """An agent's month in their branch's calendar: workers registered, workers whose
     first payment came in, and contributions received from their recruits (reversed
     payments excluded). Three aggregate queries."""
-    start, end = _month_bounds(period, agent.branch.zone)
+    start, end = period_bounds(period, agent.branch.zone)
     registrations = Registration.objects.filter(
         agent=agent, created_at__gte=start, created_at__lt=end
     ).count()

@@ -8,12 +8,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from agents.models import Branch
-from core.dates import period_of
+from core.dates import period_of, previous_period
 from core.demo import DemoContext
 from enrollments.demo import demo_registrations
 from fees import services
 from fees.models import FeeLine, FeeStatement, FlagRule, RegistrationFlag, StatementStatus
-from fees.periods import previous_period
 
 
 def seed(context: DemoContext) -> None:

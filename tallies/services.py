@@ -6,18 +6,18 @@ rerun rewrites the same numbers), serialised by an advisory lock, one pass per d
 from __future__ import annotations
 
 import datetime
-import hashlib
 import logging
 import zoneinfo
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, Branch
 from agents.selectors import time_zones_in_use
+from core.db import advisory_xact_lock
 from enrollments import coverage
 from enrollments.models import Participant, PaymentLine, Registration
 from tallies.models import DailyTally
@@ -33,14 +33,6 @@ COUNTED = (
     "productive_agents",
 )
 STOCK = ("active_participants", "non_active_participants")
-
-
-def _lock(day: datetime.date) -> None:
-    if connection.vendor != "postgresql":
-        return
-    key = int.from_bytes(hashlib.sha256(f"tallies:{day}".encode()).digest()[:8], "big", signed=True)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _count(queryset: object) -> Coalesce:
@@ -133,7 +125,7 @@ def tallies_recompute(*, day: datetime.date) -> int:
     now = timezone.now()
     written = 0
     with transaction.atomic():
-        _lock(day)
+        advisory_xact_lock(f"tallies:{day}")
         for zone_name in time_zones_in_use():
             rows = _zone_rows(day, zone_name)
             DailyTally.objects.bulk_create(

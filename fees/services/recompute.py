@@ -15,7 +15,6 @@ working the same scope at the same time.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +23,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, Branch, KantorPerisai
+from core.dates import first_day, period_bounds
+from core.db import advisory_xact_lock
 from fees import rules
 from fees.models import FeeScheme, FlagStatus, LineKind, PendingRecompute
-from fees.periods import first_day, period_bounds
 from fees.services.flags import registrations_flag_by_rules
 from fees.services.statements import statement_targets
 
@@ -51,16 +51,6 @@ def scheme_for(period: str) -> FeeScheme:
     if scheme is None:
         raise NoSchemeError(f"no fee scheme in force on {first_day(period)}")
     return scheme
-
-
-def _advisory_lock(branch_id: int, period: str) -> None:
-    if connection.vendor != "postgresql":
-        return  # SQLite serialises writers by itself
-    key = int.from_bytes(
-        hashlib.sha256(f"fees:{branch_id}:{period}".encode()).digest()[:8], "big", signed=True
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def _targets_cte(targets: dict[int, int], name: str) -> tuple[str, list[Any]]:
@@ -323,7 +313,7 @@ def fees_recompute_branch(*, branch_id: int, period: str) -> RecomputeResult:
     start, end = adapt(aware_start), adapt(aware_end)
     now = adapt(timezone.now())
     with transaction.atomic():
-        _advisory_lock(branch.pk, period)
+        advisory_xact_lock(f"fees:{branch.pk}:{period}")
         # Read before the ledger statements: every request seen here was committed with
         # its payment, which those statements therefore see too.
         answered = list(

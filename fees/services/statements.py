@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from agents.models import Agent, StaffProfile
+from core.dates import next_period
 from core.exceptions import ConflictError, PermissionDeniedError
 from fees.models import FeeStatement, StatementStatus
-from fees.periods import next_period
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

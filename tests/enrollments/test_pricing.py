@@ -91,3 +91,14 @@ def test_a_missing_rate_is_an_error_not_a_zero():
             rates={"JKK": RATES["JKK"], "JKM": RATES["JKM"]},
         )
     assert raised.value.code == "rate_missing"
+
+
+def test_the_pure_rules_and_the_models_name_the_same_programs_and_periods():
+    """pricing.py is the one definition; the models' choices must not drift from it."""
+    from enrollments import models, pricing
+
+    assert {program.value for program in models.Program} == {pricing.JKK, pricing.JKM, pricing.JHT}
+    assert set(pricing.MANDATORY) <= {program.value for program in models.Program}
+    assert [months for months, _label in models.PAYMENT_PERIOD_CHOICES] == list(
+        pricing.PAYMENT_PERIODS
+    )

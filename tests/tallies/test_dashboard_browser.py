@@ -70,12 +70,12 @@ def test_branch_staff_see_kendari_on_the_dashboard(live_server, browser, kendari
         )
     staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari)
 
-    browser.get(
-        f"{live_server.url}/admin/login/?next=/admin/tallies/dailytally/dashboard/%3Flevel%3Dbranch%26code%3DKDI"
+    _sign_in(
+        browser,
+        live_server,
+        "staf.kdi",
+        "/admin/tallies/dailytally/dashboard/%3Flevel%3Dbranch%26code%3DKDI",
     )
-    browser.find_element(By.NAME, "username").send_keys("staf.kdi")
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
 
     assert "Dasbor: Kendari" in browser.title
     assert browser.find_element(By.CSS_SELECTOR, '[data-figure="target"]').text == "1.980"
@@ -100,11 +100,14 @@ def wide_browser(browser):
 
 def _sign_in(browser, live_server, username: str, next_path: str) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
 
     browser.get(f"{live_server.url}/admin/login/?next={next_path}")
     browser.find_element(By.NAME, "username").send_keys(username)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # The click returns before the next page has loaded on a busy machine: wait for it.
+    WebDriverWait(browser, 30).until(lambda b: "/admin/login/" not in b.current_url)
 
 
 def test_admin_lists_fit_a_1400_px_screen(live_server, wide_browser, region):
