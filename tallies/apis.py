@@ -38,9 +38,9 @@ COLUMNS = ["level", "code", "name", *FIGURES, "labour_force", "coverage_pct", "c
 FORMATS = ("json", "csv")
 
 
-class IsStaff(BasePermission):
+class CanViewTallies(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        return selectors.tallies_viewable_by(request.user)
 
 
 class TallyCsvRenderer(renderers.BaseRenderer):
@@ -71,7 +71,7 @@ class TallyCsvRenderer(renderers.BaseRenderer):
 
 
 class TallyListApi(APIView):
-    permission_classes = [IsStaff]
+    permission_classes = [CanViewTallies]
     renderer_classes = [renderers.JSONRenderer, TallyCsvRenderer]
 
     class FilterSerializer(serializers.Serializer):

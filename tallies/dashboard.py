@@ -42,7 +42,7 @@ def _progress_points(
 
 
 def dashboard(request: HttpRequest, admin_context: dict[str, Any]) -> TemplateResponse:
-    if not request.user.has_perm("tallies.view_dailytally"):
+    if not selectors.tallies_viewable_by(request.user):
         raise PermissionDenied
     level = request.GET.get("level", "nation")
     code = request.GET.get("code", "")

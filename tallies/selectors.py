@@ -232,6 +232,17 @@ def standings_with_roll_ups(
     return Standings(branches=rows, regions=regions, nation=nation)
 
 
+def tallies_viewable_by(user: User | AnonymousUser) -> bool:
+    """The one gate of the tallies, for the API and the dashboard alike: active staff
+    holding the view permission (every staff group has it)."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        and user.has_perm("tallies.view_dailytally")
+    )
+
+
 def region_fully_visible(user: User | AnonymousUser, *, code: str) -> bool:
     """Whether the user sees every branch of the region (and it has some)."""
     region_branches = Branch.objects.filter(region__code=code)

@@ -243,12 +243,14 @@ def _tally(branch: Branch, day: datetime.date) -> None:
 @pytest.mark.parametrize("response_format", ["json", "csv"])
 def test_the_tallies_query_count_does_not_grow_with_branches(tallied, response_format):
     client = APIClient()
-    client.force_authenticate(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+    user = staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE)
     query = {"year": "2021", "format": response_format}
     counts = []
     for added in (0, 8):
         for _ in range(added):
             _tally(BranchFactory.create(), d(2021, 3, 21))
+        # A fresh user per request, as a signed-in request gets: nothing cached on it.
+        client.force_authenticate(type(user).objects.get(pk=user.pk))
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/api/v1/tallies", query)
         assert response.status_code == 200
@@ -455,3 +457,18 @@ def test_branch_staff_get_no_region_page_and_see_how_old_the_figures_are(tallied
     assert 'data-figure="coverage">—<' in html
     assert "Belum ada angka angkatan kerja untuk" in html
     assert "Angka dihitung pada" in html
+
+
+def test_the_api_and_the_dashboard_share_one_gate(kendari):
+    """Staff without the tallies' view permission (no staff group) see neither."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from rest_framework.test import APIClient
+
+    user = get_user_model().objects.create_user(username="tanpa.grup", is_staff=True)
+    api = APIClient()
+    api.force_authenticate(user)
+    assert api.get("/api/v1/tallies", {"year": "2021"}).status_code == 403
+    browser = Client()
+    browser.force_login(user)
+    assert browser.get("/admin/tallies/dailytally/dashboard/").status_code == 403
