@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from agents.models import Branch
 from agents.services import agent_terminate
+from core.dates import period_of
 from core.exceptions import ConflictError
 from enrollments.models import Participant, Registration
 from fees.models import FeeLine, FlagRule, FlagStatus, LineKind, RegistrationFlag
@@ -129,7 +130,10 @@ def _release_held_lines(registration_id: int) -> int:
     pending = [line for line in held if line.pk not in released]
     if not pending:
         return 0
-    current = timezone.localdate().strftime("%Y-%m")
+    # The month the release is earned in is the branch's, not head office's: at 23:30 WIB
+    # on the 30th, Kendari (WITA) is already in the next month.
+    zone = Branch.objects.get(pk=pending[0].branch_id).zone
+    current = period_of(timezone.localdate(timezone=zone))
     lines = []
     for owner_field in ("agent", "kantor_perisai"):
         owned = [line for line in pending if getattr(line.statement, f"{owner_field}_id")]

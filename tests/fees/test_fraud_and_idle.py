@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db.models import Sum
 
 from agents.models import Agent, AgentStatus, AgentStatusChange
@@ -62,6 +63,15 @@ def test_clearing_releases_the_held_lines_into_the_open_statement(flagged, staff
     assert payable(agent) == 11_040
     assert services.flags_clear(registration=suspect, by=staff_user) == 0  # released once
     assert RegistrationFlag.objects.get(registration=suspect).status == FlagStatus.CLEARED
+
+
+def test_a_release_is_earned_in_the_branch_s_month_not_head_office_s(flagged, staff_user):
+    """23:30 WIB on 30 November is 00:30 on 1 December in Kendari (WITA)."""
+    _agent, _honest, suspect = flagged
+    with time_machine.travel(datetime.datetime(2026, 11, 30, 16, 30, tzinfo=datetime.UTC)):
+        services.flags_clear(registration=suspect, by=staff_user)
+    release = FeeLine.objects.get(kind=LineKind.RELEASE)
+    assert (release.earned_period, release.statement.period) == ("2026-12", "2026-12")
 
 
 def test_confirmed_fraud_is_never_paid(flagged, staff_user):
