@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 
 from agents.selectors import scoped
 from core.dates import period_bounds
@@ -146,6 +146,19 @@ def registrations_visible_to(user: User | AnonymousUser) -> QuerySet[Registratio
     return scoped(Registration.objects.all(), user, branch_path="branch")
 
 
+def agent_worked(start: datetime.datetime, end: datetime.datetime) -> Q:
+    """A filter on agents (in a query over ``Agent``): registered a worker, or received a
+    contribution (not reversed) from a recruit, in [start, end). The one definition of
+    an agent's activity: idle deactivation and the tallies' productive agents use it."""
+    registered = Registration.objects.filter(
+        agent=OuterRef("pk"), created_at__gte=start, created_at__lt=end
+    )
+    contributed = PaymentLine.objects.filter(
+        agent=OuterRef("pk"), paid_at__gte=start, paid_at__lt=end, reversed_at__isnull=True
+    )
+    return Q(Exists(registered)) | Q(Exists(contributed))
+
+
 def agent_month_figures(*, agent: Agent, period: str) -> dict[str, int]:
     """An agent's month in their branch's calendar: workers registered, workers whose
     first payment came in, and contributions received from their recruits (reversed
@@ -159,7 +172,7 @@ def agent_month_figures(*, agent: Agent, period: str) -> dict[str, int]:
     ).count()
     contributions = (
         PaymentLine.objects.filter(
-            registration__agent=agent, paid_at__gte=start, paid_at__lt=end, reversed_at__isnull=True
+            agent=agent, paid_at__gte=start, paid_at__lt=end, reversed_at__isnull=True
         ).aggregate(total=Sum("amount"))["total"]
         or 0
     )

@@ -11,7 +11,7 @@ import zoneinfo
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -20,6 +20,7 @@ from agents.selectors import time_zones_in_use
 from core.db import advisory_xact_lock
 from enrollments import coverage
 from enrollments.models import Participant, PaymentLine, Registration
+from enrollments.selectors import agent_worked
 from tallies.models import DailyTally
 
 logger = logging.getLogger(__name__)
@@ -56,12 +57,6 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
     start, end, month_start = _bounds(day, zone)
     cutoff = coverage.lapse_cutoff(day)
     branch = OuterRef("pk")
-    registered = Registration.objects.filter(
-        agent=OuterRef("pk"), created_at__gte=month_start, created_at__lt=end
-    )
-    contributed = PaymentLine.objects.filter(
-        agent=OuterRef("pk"), paid_at__gte=month_start, paid_at__lt=end, reversed_at__isnull=True
-    )
     agents_then = (
         Agent.objects.filter(branch=branch, activated_at__lt=end)
         .filter(
@@ -96,9 +91,7 @@ def _zone_rows(day: datetime.date, zone_name: str) -> list[dict[str, Any]]:
             active_agents=_count(agents_then),
             # Productive agents are the active agents with some work this month, so
             # they never outnumber the active ones.
-            productive_agents=_count(
-                agents_then.filter(Q(Exists(registered)) | Q(Exists(contributed)))
-            ),
+            productive_agents=_count(agents_then.filter(agent_worked(month_start, end))),
         )
         .values("pk", *(name for name in COUNTED if name not in STOCK))
     )

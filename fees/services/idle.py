@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime
 import logging
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +13,7 @@ from agents.models import Agent, AgentStatus, AgentStatusChange, Branch
 from agents.selectors import time_zones_in_use
 from agents.services import agent_deactivate
 from core.dates import add_months
-from enrollments.models import PaymentLine, Registration
+from enrollments.selectors import agent_worked
 
 logger = logging.getLogger(__name__)
 IDLE_MONTHS = 3
@@ -40,18 +39,9 @@ def idle_agents_deactivate(*, now: datetime.datetime | None = None) -> list[str]
     for zone_name in time_zones_in_use():
         zone = Branch(time_zone=zone_name).zone
         start, end = idle_window(now.astimezone(zone).date(), zone)
-        registered = Registration.objects.filter(
-            agent=OuterRef("pk"), created_at__gte=start, created_at__lt=end
-        )
-        contributed = PaymentLine.objects.filter(
-            agent=OuterRef("pk"),
-            paid_at__gte=start,
-            paid_at__lt=end,
-            reversed_at__isnull=True,
-        )
         idle = Agent.objects.filter(
             status=AgentStatus.ACTIVE, branch__time_zone=zone_name, activated_at__lt=start
-        ).filter(~Exists(registered), ~Exists(contributed))
+        ).exclude(agent_worked(start, end))
         for agent in idle.order_by("pk"):
             agent_deactivate(
                 agent=agent,
