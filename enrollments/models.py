@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from agents.models import Agent, Branch
 from core.audit import audited
 from core.models import NikHolder, Regency, TimeStampedModel
+from enrollments import coverage
 from enrollments.pricing import PAYMENT_PERIODS
 from partners.models import Partner
 
@@ -198,9 +199,10 @@ class Occupation(Effective):
 
 
 class ParticipantStatus(models.TextChoices):
-    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting first payment")
-    ACTIVE = "active", _("Active")
-    NON_ACTIVE = "non_active", _("Non-active")
+    # The values are coverage.py's, where the rules that set them live.
+    AWAITING_PAYMENT = coverage.AWAITING_PAYMENT, _("Awaiting first payment")
+    ACTIVE = coverage.ACTIVE, _("Active")
+    NON_ACTIVE = coverage.NON_ACTIVE, _("Non-active")
 
 
 class Sex(models.TextChoices):

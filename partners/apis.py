@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from core.exceptions import InvalidInputError, PermissionDeniedError
 from core.fields import StrictCharField, StrictRegexField
 from core.schema import ErrorSerializer
-from partners import selectors, services
+from partners import rules, selectors, services
 from partners.authentication import ApiKeyAuthentication, api_key_of
 from partners.models import PartnerApiKey, PartnerKind, PermitDecision
 from partners.permissions import IsPartner, PartnerKeyThrottle
@@ -107,11 +107,7 @@ class PermitCheckOutputSerializer(serializers.Serializer):
 
     reference = StrictCharField()
     decision = serializers.ChoiceField(choices=PermitDecision.choices)
-    reasons = serializers.ListField(
-        child=serializers.ChoiceField(
-            choices=["workforce_not_enrolled", "contribution_arrears", "not_registered"]
-        )
-    )
+    reasons = serializers.ListField(child=serializers.ChoiceField(choices=list(rules.REASONS)))
     company = CompanySerializer(allow_null=True)
     workforce = WorkforceSerializer()
     arrears_months = serializers.IntegerField(allow_null=True)

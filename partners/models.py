@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audited
 from core.models import Province, Regency, TimeStampedModel
+from partners import rules
 
 
 class PartnerKind(models.TextChoices):
@@ -167,9 +168,10 @@ class Company(TimeStampedModel):
 
 
 class PermitDecision(models.TextChoices):
-    ELIGIBLE = "eligible", _("Eligible")
-    NOT_ELIGIBLE = "not_eligible", _("Not eligible")
-    NOT_REGISTERED = "not_registered", _("Not registered")
+    # The values are rules.py's, where the decision is taken.
+    ELIGIBLE = rules.ELIGIBLE, _("Eligible")
+    NOT_ELIGIBLE = rules.NOT_ELIGIBLE, _("Not eligible")
+    NOT_REGISTERED = rules.NOT_REGISTERED, _("Not registered")
 
 
 class PermitCheck(models.Model):

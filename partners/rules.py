@@ -7,6 +7,8 @@ from dataclasses import dataclass
 ELIGIBLE, NOT_ELIGIBLE, NOT_REGISTERED = "eligible", "not_eligible", "not_registered"
 WORKFORCE_NOT_ENROLLED = "workforce_not_enrolled"
 CONTRIBUTION_ARREARS = "contribution_arrears"
+# Every reason a decision may give, in the order the API documents them.
+REASONS = (WORKFORCE_NOT_ENROLLED, CONTRIBUTION_ARREARS, NOT_REGISTERED)
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,13 @@ def test_the_pure_rules_and_the_models_name_the_same_programs_and_periods():
     assert [months for months, _label in models.PAYMENT_PERIOD_CHOICES] == list(
         pricing.PAYMENT_PERIODS
     )
+
+
+def test_the_coverage_rules_and_the_model_name_the_same_statuses():
+    from enrollments import coverage, models
+
+    assert {status.value for status in models.ParticipantStatus} == {
+        coverage.AWAITING_PAYMENT,
+        coverage.ACTIVE,
+        coverage.NON_ACTIVE,
+    }

@@ -108,3 +108,13 @@ def test_during_rotation_either_live_secret_is_accepted():
 def test_several_v1_values_any_may_match():
     header = signature_header("s3cret", NOW, BODY) + ",v1=" + "0" * 64
     verify(header)
+
+
+def test_the_decision_rules_and_the_model_name_the_same_decisions():
+    from partners import models, rules
+
+    assert {decision.value for decision in models.PermitDecision} == {
+        rules.ELIGIBLE,
+        rules.NOT_ELIGIBLE,
+        rules.NOT_REGISTERED,
+    }
