@@ -15,7 +15,13 @@ class _StringOnly:
 
 
 class StrictCharField(_StringOnly, serializers.CharField):
-    pass
+    """Its length is checked as sent, before surrounding whitespace is trimmed: the
+    schema's maxLength counts every character, and so does the server."""
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if isinstance(data, str) and self.max_length is not None and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().run_validation(data)
 
 
 class StrictRegexField(_StringOnly, serializers.RegexField):

@@ -588,9 +588,14 @@ class RegistrationListCreateApi(RegistrationListApi, RegistrationCreateApi):
 # Payment channels -------------------------------------------------------------------------
 
 
+# Far above any contribution (12 months of the highest income band is under Rp1 billion),
+# far below PostgreSQL's bigint: a larger amount is a channel's error, refused with 400.
+MAX_PAYMENT_AMOUNT = 10**12
+
+
 class PaymentLineInputSerializer(serializers.Serializer):
     payment_code = StrictCharField(max_length=32)
-    amount = serializers.IntegerField(min_value=1)
+    amount = serializers.IntegerField(min_value=1, max_value=MAX_PAYMENT_AMOUNT)
     months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
 
 
@@ -607,7 +612,7 @@ class PaymentCreateApi(SignedPartnerApi):
     class InputSerializer(serializers.Serializer):
         channel_ref = StrictCharField(max_length=100)
         payment_code = StrictCharField(max_length=32, required=False)
-        amount = serializers.IntegerField(min_value=1, required=False)
+        amount = serializers.IntegerField(min_value=1, max_value=MAX_PAYMENT_AMOUNT, required=False)
         months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES, required=False)
         sponsor = StrictSlugField(max_length=40, required=False)
         lines = serializers.ListField(

@@ -333,3 +333,14 @@ def test_the_verification_link_is_a_page_for_a_browser_and_json_for_a_client(pts
     assert forged.status_code == 404
     assert forged["Content-Type"].startswith("text/html")
     assert "tidak sah" in forged.content.decode()
+
+
+def test_a_reference_longer_than_the_schema_allows_is_refused_even_with_whitespace(
+    ptsp_client,
+):
+    """The schema's maxLength counts every character sent; so does the server, before
+    it trims the surrounding whitespace."""
+    response = check(ptsp_client, ref="\n" + "x" * 100)
+    assert response.status_code == 400, response.content
+    assert set(response.json()["fields"]) == {"application_ref"}
+    assert check(ptsp_client, ref="x" * 100).status_code == 201
