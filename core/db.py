@@ -66,12 +66,16 @@ def grant_to_groups(groups: dict[str, list[tuple[str, str]]]) -> Any:
     return forward
 
 
+def advisory_key(name: str) -> int:
+    """The 64-bit PostgreSQL advisory-lock key of ``name``."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
 def advisory_xact_lock(name: str) -> None:
     """Serialises, until the end of the current transaction, every holder of ``name``
-    (a PostgreSQL transaction-level advisory lock on a 64-bit hash of it). SQLite
+    (a PostgreSQL transaction-level advisory lock on ``advisory_key(name)``). SQLite
     serialises writers by itself."""
     if connection.vendor != "postgresql":
         return
-    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key(name)])

@@ -51,11 +51,12 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def service_unavailable(request: HttpRequest) -> HttpResponse:
     """503 with Retry-After: JSON in the error shape under /api/, a short page elsewhere."""
     headers = {"Retry-After": str(UnavailableError.retry_after)}
+    message = str(UnavailableError.default_message)  # lazy: in the request's language
     if _is_api(request):
-        body = error_body(UnavailableError.code, gettext(str(UnavailableError.default_message)))
+        body = error_body(UnavailableError.code, message)
         return JsonResponse(body, status=503, headers=headers)
     return HttpResponse(
-        gettext("The service is temporarily unavailable. Try again shortly."),
+        message,
         content_type="text/plain; charset=utf-8",
         status=503,
         headers=headers,

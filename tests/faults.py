@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import kombu.pools
+import pytest
 from django.conf import settings
 from django.db import connection
 from django.test import override_settings
@@ -30,13 +31,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait(predicate, timeout: float, what: str) -> None:
+def wait_for(predicate, timeout: float, what: str) -> None:
+    """Polls ``predicate`` until it holds; fails the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(0.05)
-    raise TimeoutError(what)
+    pytest.fail(f"not within {timeout} s: {what}")
 
 
 class Redis:
@@ -63,7 +65,7 @@ class Redis:
             ],
             stdout=subprocess.DEVNULL,
         )
-        _wait(self._answers, 10, "redis-server did not start")
+        wait_for(self._answers, 10, "redis-server answering")
 
     def _answers(self) -> bool:
         try:
@@ -130,14 +132,20 @@ def services_at(redis: Redis) -> Iterator[None]:
         forget_broker_connections()
 
 
+def database_url() -> str:
+    """The URL of the database the tests run against (the test database)."""
+    db = connection.settings_dict
+    return (
+        f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    )
+
+
 def worker_env(redis: Redis, **extra: str) -> dict[str, str]:
     """The environment of a worker that uses the test database and ``redis``."""
-    db = connection.settings_dict
-    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url(),
         "REDIS_URL": redis.url,
     }
     env.update(extra)

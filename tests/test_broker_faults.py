@@ -5,7 +5,6 @@ recompute is never lost, and a client is told to come back later, not that it fa
 
 import contextlib
 import datetime
-import hashlib
 import json
 import os
 import shutil
@@ -25,13 +24,23 @@ import redis as redis_client
 from django.db import connection
 from django.test import override_settings
 
+from core.db import advisory_key
 from enrollments import services as enrollment_services
 from fees.models import FeeLine, LineKind, PendingRecompute
 from fees.tasks import requeue_pending_recomputes
 from tests.agents.conftest import active_agent
 from tests.enrollments.conftest import EXAMPLE, post
 from tests.enrollments.test_payments import Channel
-from tests.faults import ROOT, celery_worker, free_port, redis_server, services_at, stop_worker
+from tests.faults import (
+    ROOT,
+    celery_worker,
+    database_url,
+    free_port,
+    redis_server,
+    services_at,
+    stop_worker,
+    wait_for,
+)
 from tests.fees.conftest import iso, pay, register
 
 pytestmark = [
@@ -92,27 +101,6 @@ def test_a_payment_answers_within_seconds_with_redis_down_and_keeps_its_recomput
         assert PendingRecompute.objects.filter(branch=kendari, queued_at__isnull=False).exists()
 
 
-def _advisory_key(branch_id: int, period: str) -> int:
-    digest = hashlib.sha256(f"fees:{branch_id}:{period}".encode()).digest()[:8]
-    return int.from_bytes(digest, "big", signed=True)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return (
-        f"postgresql://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-    )
-
-
-def _wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"not within {timeout} s: {what}")
-
-
 def _ledger_has_commission(agent) -> bool:
     return FeeLine.objects.filter(agent=agent, kind=LineKind.COMMISSION).exists()
 
@@ -132,18 +120,18 @@ def _wait_for_waiting_on_lock(key: int) -> None:
             )
             return cursor.fetchone()[0] > 0
 
-    _wait_for(waiting, 60, "the worker's recompute waiting on the branch-month lock")
+    wait_for(waiting, 60, "the worker's recompute waiting on the branch-month lock")
 
 
 def test_a_recompute_survives_its_worker_killed_mid_run(
     october_payment, kendari, channel, tmp_path
 ):
     agent, registration = october_payment
-    key = _advisory_key(kendari.pk, OCTOBER)
+    key = advisory_key(f"fees:{kendari.pk}:{OCTOBER}")
     with (
         redis_server() as redis,
         services_at(redis),
-        psycopg.connect(_database_url(), autocommit=True) as holder,
+        psycopg.connect(database_url(), autocommit=True) as holder,
     ):
         # The test holds the branch-month's lock: the worker's recompute starts, takes
         # its transaction, and waits inside it, where it is killed.
@@ -161,15 +149,20 @@ def test_a_recompute_survives_its_worker_killed_mid_run(
         assert not _ledger_has_commission(agent)
         assert PendingRecompute.objects.filter(branch=kendari, period=OCTOBER).exists()
 
-        worker = celery_worker(redis, tmp_path / "worker.log")
-        try:
-            # What beat does every minute, once the request is overdue.
-            with override_settings(FEES_RECOMPUTE_OVERDUE_SECONDS=0):
-                assert requeue_pending_recomputes() == 1
-            _wait_for(lambda: _ledger_has_commission(agent), 60, "the ledger line")
-            _wait_for(lambda: not PendingRecompute.objects.exists(), 10, "the request answered")
-        finally:
-            stop_worker(worker)
+        _requeued_and_completed_by_a_new_worker(redis, tmp_path / "worker.log", agent)
+
+
+def _requeued_and_completed_by_a_new_worker(redis, log: Path, agent) -> None:
+    """A new worker, then what beat does every minute once a request is overdue: the
+    recompute is queued again and the ledger completed, the request answered."""
+    worker = celery_worker(redis, log)
+    try:
+        with override_settings(FEES_RECOMPUTE_OVERDUE_SECONDS=0):
+            assert requeue_pending_recomputes() == 1
+        wait_for(lambda: _ledger_has_commission(agent), 60, "the ledger line")
+        wait_for(lambda: not PendingRecompute.objects.exists(), 10, "the request answered")
+    finally:
+        stop_worker(worker)
 
 
 def _kill_tree(worker: subprocess.Popen[bytes]) -> None:
@@ -198,7 +191,7 @@ def test_a_worker_holding_tasks_when_redis_is_killed_exits_non_zero_and_its_work
         try:
             with override_settings(FEES_RECOMPUTE_DEBOUNCE_SECONDS=120):
                 pay(channel, registration, months=3, at=iso(datetime.date(2026, 10, 5)))
-            _wait_for(lambda: "received" in log.read_text(), 60, "the worker holding the task")
+            wait_for(lambda: "received" in log.read_text(), 60, "the worker holding the task")
             redis.kill()
             try:
                 code = worker.wait(timeout=60)
@@ -210,14 +203,7 @@ def test_a_worker_holding_tasks_when_redis_is_killed_exits_non_zero_and_its_work
         assert not _ledger_has_commission(agent)
 
         redis.start()
-        worker = celery_worker(redis, log)
-        try:
-            with override_settings(FEES_RECOMPUTE_OVERDUE_SECONDS=0):
-                assert requeue_pending_recomputes() == 1
-            _wait_for(lambda: _ledger_has_commission(agent), 60, "the ledger line")
-            _wait_for(lambda: not PendingRecompute.objects.exists(), 10, "the request answered")
-        finally:
-            stop_worker(worker)
+        _requeued_and_completed_by_a_new_worker(redis, log, agent)
 
 
 class PostgresCluster:
@@ -313,7 +299,7 @@ def test_requests_get_a_503_with_retry_after_while_postgresql_is_down(tmp_path):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        _wait_for(lambda: _up(f"{base}/healthz"), 60, "the server answering")
+        wait_for(lambda: _up(f"{base}/healthz"), 60, "the server answering")
         assert _request(f"{base}/healthz")[0] == 200
 
         cluster.stop()
@@ -327,7 +313,7 @@ def test_requests_get_a_503_with_retry_after_while_postgresql_is_down(tmp_path):
         assert (status, headers.get("Retry-After")) == (503, "10"), content
 
         cluster.start()  # back: the same server answers again without a restart
-        _wait_for(lambda: _request(f"{base}/healthz")[0] == 200, 30, "healthz after the restart")
+        wait_for(lambda: _request(f"{base}/healthz")[0] == 200, 30, "healthz after the restart")
     finally:
         if server is not None:
             server.kill()
@@ -386,7 +372,7 @@ def test_payments_and_reversals_during_recomputes_all_reach_the_ledger(kendari, 
                 reversed_ = FeeLine.objects.filter(kind=LineKind.REVERSAL).exists()
                 return paid == {r.pk for r in registrations} and reversed_
 
-            _wait_for(complete, 60, "every payment and the reversal in the ledger")
-            _wait_for(lambda: not PendingRecompute.objects.exists(), 30, "every request answered")
+            wait_for(complete, 60, "every payment and the reversal in the ledger")
+            wait_for(lambda: not PendingRecompute.objects.exists(), 30, "every request answered")
         finally:
             stop_worker(worker)
