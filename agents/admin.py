@@ -23,6 +23,7 @@ from agents.models import (
     Region,
     StaffProfile,
 )
+from core.admin import ServiceFormAdmin
 from core.exceptions import ApplicationError
 from core.phone import looks_like_phone, normalise_phone
 
@@ -163,7 +164,7 @@ def status_action(
 
 
 @admin.register(Agent)
-class AgentAdmin(BranchScopedAdmin):
+class AgentAdmin(ServiceFormAdmin, BranchScopedAdmin):
     list_display = (
         "code",
         "full_name",

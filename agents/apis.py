@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 from agents import selectors, services
 from agents.models import Agent
 from agents.permissions import IsActiveAgent, agent_of
-from core.exceptions import InvalidInputError
 from core.fields import StrictCharField
 from core.schema import ErrorSerializer
 
@@ -43,8 +42,7 @@ class AgentApi(APIView):
 
 def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        raise InvalidInputError(fields=serializer.errors)
+    serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
 
 

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, ConflictError
 
 
 class AgentNotActiveError(ApplicationError):
@@ -12,8 +12,8 @@ class AgentNotActiveError(ApplicationError):
     default_message = _("Your agent account is not active. Contact your branch office.")
 
 
-class AgentTransitionError(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
+class AgentTransitionError(ConflictError):
+    """A change the agent's current state does not allow."""
 
 
 class AgentInvalidTransitionError(AgentTransitionError):

@@ -11,6 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.exceptions import ApplicationError, InvalidInputError
 from core.messages import nik_error_message
 from core.models import PersonalDataLookup, Province, Regency
 from core.money import rupiah
@@ -48,6 +49,65 @@ class MoneyColumnsMixin:
         column.short_description = self.model._meta.get_field(name).verbose_name  # type: ignore[attr-defined]
         column.admin_order_field = name  # type: ignore[attr-defined]
         return column
+
+
+def form_errors_from(form: forms.BaseForm, refusal: ApplicationError) -> None:
+    """Shows a service's refusal on the form it came from: each field an
+    InvalidInputError names at the form's field of that name (a form whose names differ
+    maps them in ``service_fields``), anything else above the form."""
+    renamed: dict[str, str] = getattr(form, "service_fields", {})
+    if not isinstance(refusal, InvalidInputError) or not refusal.fields:
+        form.add_error(None, str(refusal.message))
+        return
+    for name, messages in refusal.fields.items():
+        field = renamed.get(name, name)
+        for message in messages if isinstance(messages, list) else [messages]:
+            form.add_error(field if field in form.fields else None, str(message))
+
+
+_REFUSAL = "_service_refusal"
+
+
+class ServiceFormAdmin(admin.ModelAdmin):
+    """An admin whose save_model (or save_formset) writes through a service: when the
+    service refuses, the form is shown again with the refusal at the fields it names,
+    as Django shows its own errors. The rules stay in the service; forms do not repeat
+    them."""
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as refusal:
+            if request.method != "POST" or hasattr(request, _REFUSAL):
+                raise
+            # The attempt's transaction (changeform_view's own) has been rolled back. The
+            # same POST again, with the refusal on the form: an invalid form is not
+            # saved, so this pass writes nothing.
+            setattr(request, _REFUSAL, refusal)
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form_class = super().get_form(request, obj, change=change, **kwargs)
+        if not hasattr(request, _REFUSAL):
+            return form_class
+        refusal: ApplicationError = getattr(request, _REFUSAL)
+
+        class RefusedForm(form_class):  # type: ignore[valid-type,misc]
+            def clean(self) -> Any:
+                cleaned = super().clean()
+                form_errors_from(self, refusal)
+                return cleaned
+
+        RefusedForm.__name__ = form_class.__name__
+        return RefusedForm
 
 
 class RegencyInline(admin.TabularInline):

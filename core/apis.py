@@ -8,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import selectors
-from core.exceptions import query_filters
 from core.fields import StrictCharField
+from core.filters import query_filters
 from core.health import UNAVAILABLE, broker_status, database_status
 from core.models import PROVINCE_CODE_VALIDATOR
 

@@ -3,7 +3,7 @@
 import hashlib
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
 APPEND_ONLY_FUNCTION = """
 CREATE OR REPLACE FUNCTION perisai_refuse_change() RETURNS trigger
@@ -79,3 +79,12 @@ def advisory_xact_lock(name: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [advisory_key(name)])
+
+
+def violated_constraint(exc: IntegrityError) -> str | None:
+    """The name of the constraint or unique index PostgreSQL refused the write for, as
+    it reports it, or ``None`` when the database does not name it (SQLite). Callers
+    compare it to their models' constraint names; error texts are never parsed."""
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name if isinstance(name, str) else None

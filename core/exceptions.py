@@ -211,19 +211,3 @@ class ThrottledError(ApplicationError):
             )
             % {"seconds": retry_after}
         )
-
-
-def query_filters(serializer_class: type[Any], query_params: Any) -> dict[str, Any]:
-    """Validated query parameters. A parameter sent empty (``?status=``) is an error,
-    not the same as leaving it out: the schema promises a value of its type."""
-    blank = {
-        name: [str(_("This parameter may not be empty."))]
-        for name in [*serializer_class().fields, api_settings.URL_FORMAT_OVERRIDE]
-        if name and name in query_params and query_params.get(name, "").strip() == ""
-    }
-    if blank:
-        raise InvalidInputError(fields=blank)
-    serializer = serializer_class(data=query_params)
-    if not serializer.is_valid():
-        raise InvalidInputError(fields=serializer.errors)
-    return dict(serializer.validated_data)

@@ -26,3 +26,8 @@ def person_name_error_message(error: PersonNameError) -> str:
         "name_no_letter": _("A name must contain at least one letter."),
     }
     return messages.get(error.code, _("The name is not valid."))
+
+
+def phone_error_message() -> str:
+    """For any ``PhoneError``: a mobile number is refused for one reason only."""
+    return _("Enter an Indonesian mobile number, e.g. 081234567890.")

@@ -1,44 +1,64 @@
-"""Fee arithmetic. Pure: integer Rupiah, Decimal rates.
+"""Fee arithmetic: one rounding rule, written here in SQL for the recompute that pays
+agents and, beside it, in Python as the tests' oracle. No ORM.
 
-Rounding rule: an amount times a percentage is rounded once, half up (half away from
-zero for negative amounts), to whole Rupiah. An agent's commission for a month is that
-rule applied to the month's running total of contributions, line by line: each
-payment's commission is round(total including it) - round(total before it), in the
-order payments arrived. So every payment has its own integer line, and the lines of a
-month add up to exactly round(month's contributions x rate): the 2018 example
-(Rp38,902,000 at 7.5%) gives Rp2,917,650 however the payments are split.
+The rule: an amount times a rate is rounded once, half away from zero, to whole Rupiah.
+Rates are ``Decimal`` percentages carried as integer parts per million (``rate_ppm``), so
+both versions are integer arithmetic and agree to the Rupiah. A commission is the rule
+applied to the agent's running total of the month's contributions, payment by payment
+in arrival order: round(total including it) - round(total before it). So every payment
+has its own integer line, and the lines of a month add up to exactly round(month's
+contributions x rate): the 2018 example (Rp38,902,000 at 7.5%) gives Rp2,917,650 however
+the payments are split. A Kantor Perisai's override is the rule applied to each fee line
+of its agents, negative lines (reversals) included.
 
-In SQL the same rule runs on integers: rates are carried in parts per million, and
-round_half_up(x x ppm / 10^6) = (x x ppm + 500,000) div 10^6 for x >= 0.
+What runs: ``fees/services/recompute.py`` interpolates ``share_sql`` and
+``commission_sql`` into its ``INSERT ... SELECT`` statements and binds ``rate_ppm`` of the
+scheme's rates. ``share`` and ``commission_lines`` are the same rule in Python; production
+code does not call them. They are the oracle the tests compare the SQL against:
+``tests/fees/test_rules.py`` fragment by fragment, ``tests/fees/test_recompute_property.py``
+the whole ledger of generated months. A change to the rule is made to both, here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 MILLION = 1_000_000
 HALF = MILLION // 2
 
 
 def rate_ppm(percent: Decimal) -> int:
-    """7.5 (%) -> 75,000 parts per million. Rates are kept to three decimals."""
+    """7.5 (%) -> 75,000 parts per million. Rates are kept to four decimals."""
     ppm = percent * 10_000
     if ppm != ppm.to_integral_value():
         raise ValueError("A rate has at most four decimals of a percent.")
     return int(ppm)
 
 
+def share_sql(amount: str) -> str:
+    """round_half_away_from_zero(amount x ppm / 10^6) as an SQL expression over the
+    integer (BIGINT) expression ``amount``, with one ``%s`` placeholder: the rate in ppm.
+    SQL's integer division truncates toward zero, so adding half the divisor with the
+    amount's sign rounds half away from zero, as ``share`` does. ``amount`` appears
+    twice: pass a column or an expression without side effects."""
+    return f"(({amount}) * %s + CASE WHEN ({amount}) < 0 THEN -{HALF} ELSE {HALF} END) / {MILLION}"
+
+
+def commission_sql(running: str, amount: str) -> str:
+    """A payment's commission as an SQL expression: the share of the running total that
+    includes it minus the share of the total before it. Two ``%s`` placeholders, both
+    the commission rate in ppm."""
+    return f"{share_sql(running)} - {share_sql(f'{running} - {amount}')}"
+
+
+# The oracle: the rule in Python. Production code runs the SQL above.
+
+
 def share(amount: int, ppm: int) -> int:
-    """round_half_up(amount x ppm / 10^6), symmetric for negative amounts."""
+    """round_half_away_from_zero(amount x ppm / 10^6): what ``share_sql`` computes."""
     magnitude = (abs(amount) * ppm + HALF) // MILLION
     return magnitude if amount >= 0 else -magnitude
-
-
-def percent_of(amount: int, percent: Decimal) -> int:
-    exact = Decimal(amount) * percent / 100
-    return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 def commission_lines(amounts: Iterable[int], ppm: int) -> list[int]:
@@ -48,34 +68,3 @@ def commission_lines(amounts: Iterable[int], ppm: int) -> list[int]:
         lines.append(share(running + amount, ppm) - share(running, ppm))
         running += amount
     return lines
-
-
-@dataclass(frozen=True)
-class Scheme:
-    commission_percent: Decimal
-    bonus_amount: int
-    bonus_min_activations: int
-    override_percent: Decimal
-
-
-@dataclass(frozen=True)
-class MonthFee:
-    commission: int
-    bonus: int
-
-    @property
-    def total(self) -> int:
-        return self.commission + self.bonus
-
-
-def month_fee(*, contributions: int, activations: int, scheme: Scheme) -> MonthFee:
-    """An agent's fee for a month: the commission on the contributions received from
-    their recruits, and the acquisition bonus when enough new participants activated."""
-    commission = share(contributions, rate_ppm(scheme.commission_percent))
-    bonus = scheme.bonus_amount if activations >= scheme.bonus_min_activations else 0
-    return MonthFee(commission=commission, bonus=bonus)
-
-
-def override(amount: int, scheme: Scheme) -> int:
-    """The Kantor Perisai's share of one of its agents' fee lines."""
-    return share(amount, rate_ppm(scheme.override_percent))

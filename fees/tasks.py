@@ -8,6 +8,7 @@ from django.utils import timezone
 from agents.models import Branch
 from core.dates import period_of
 from fees import services
+from fees.errors import NoSchemeError
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ logger = logging.getLogger(__name__)
 def recompute_branch(branch_id: int, period: str) -> int:
     try:
         return services.fees_recompute_branch(branch_id=branch_id, period=period).inserted
-    except services.NoSchemeError:
+    except NoSchemeError:
         logger.warning("no fee scheme in force", extra={"period": period})
         return 0
 

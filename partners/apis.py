@@ -6,7 +6,6 @@ from typing import Any
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -17,13 +16,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
-from core.exceptions import InvalidInputError, PermissionDeniedError
 from core.fields import StrictCharField, StrictRegexField
 from core.schema import ErrorSerializer
-from partners import rules, selectors, services
+from partners import selectors, services
 from partners.authentication import ApiKeyAuthentication, api_key_of
+from partners.errors import NotPaymentChannelError
 from partners.models import PartnerApiKey, PartnerKind, PermitDecision
 from partners.permissions import IsPartner, PartnerKeyThrottle
+from partners.serializers import PermitCheckOutputSerializer
 from partners.signatures import signature_verify
 
 
@@ -66,11 +66,11 @@ class SignedPartnerApi(PartnerApi):
         super().initial(request, *args, **kwargs)
         partner = self.api_key.partner
         if partner.kind != PartnerKind.PAYMENT_CHANNEL:
-            raise PermissionDeniedError(_("Only payment channels report payments."))
+            raise NotPaymentChannelError()
         signature_verify(
             header=request.headers.get("X-Signature"),
             body=self.raw_body,
-            secrets=services.signing_secrets_live(partner=partner),
+            secrets=selectors.signing_secrets_live(partner=partner),
             now=time.time(),
             tolerance=settings.SIGNATURE_TOLERANCE_SECONDS,
         )
@@ -93,29 +93,6 @@ class SignedPartnerApi(PartnerApi):
             body=getattr(self, "raw_body", b""),
         )
         return response
-
-
-class PermitCheckOutputSerializer(serializers.Serializer):
-    class CompanySerializer(serializers.Serializer):
-        name = StrictCharField()
-        nib = StrictCharField()
-        npp = StrictCharField(allow_null=True)
-
-    class WorkforceSerializer(serializers.Serializer):
-        reported = serializers.IntegerField(allow_null=True)
-        enrolled_active = serializers.IntegerField(allow_null=True)
-
-    reference = StrictCharField()
-    decision = serializers.ChoiceField(choices=PermitDecision.choices)
-    reasons = serializers.ListField(child=serializers.ChoiceField(choices=list(rules.REASONS)))
-    company = CompanySerializer(allow_null=True)
-    workforce = WorkforceSerializer()
-    arrears_months = serializers.IntegerField(allow_null=True)
-    permit_type = StrictCharField()
-    application_ref = StrictCharField()
-    checked_at = serializers.DateTimeField()
-    valid_until = serializers.DateTimeField()
-    verification_url = serializers.URLField()
 
 
 class PermitCheckCreateApi(PartnerApi):
@@ -148,8 +125,7 @@ class PermitCheckCreateApi(PartnerApi):
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise InvalidInputError(fields=serializer.errors)
+        serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         result = services.permit_check_make(
             api_key=self.api_key,
@@ -160,7 +136,10 @@ class PermitCheckCreateApi(PartnerApi):
             request_body=data,
             base_url=settings.PUBLIC_BASE_URL or request.build_absolute_uri("/"),
         )
-        return Response(result.answer, status=201 if result.created else 200)
+        # As stored: PermitCheckOutputSerializer rendered it when the check was made, and
+        # a repeat gets the first check's answer.
+        answer = selectors.permit_check_answer(result.check)
+        return Response(answer, status=201 if result.created else 200)
 
 
 class PermitCheckDetailApi(PartnerApi):
@@ -171,7 +150,7 @@ class PermitCheckDetailApi(PartnerApi):
     )
     def get(self, request: Request, reference: str) -> Response:
         check = selectors.permit_check_of_partner(partner=self.api_key.partner, reference=reference)
-        return Response(services.PermitCheckResult(check, created=False).answer)
+        return Response(selectors.permit_check_answer(check))
 
 
 class VerifyPageRenderer(renderers.BaseRenderer):

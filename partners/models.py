@@ -17,6 +17,8 @@ class PartnerKind(models.TextChoices):
 
 
 PERMIT_OFFICE_KINDS = frozenset({PartnerKind.PTSP, PartnerKind.PATEN})
+# Named once: the service tells a repeated application from other refusals by it.
+PERMIT_CHECK_APPLICATION_UNIQUE = "permit_check_office_application_unique"
 
 
 @audited()
@@ -212,7 +214,7 @@ class PermitCheck(models.Model):
         verbose_name_plural = _("permit checks")
         constraints = [
             models.UniqueConstraint(
-                fields=["partner", "application_ref"], name="permit_check_office_application_unique"
+                fields=["partner", "application_ref"], name=PERMIT_CHECK_APPLICATION_UNIQUE
             ),
             models.CheckConstraint(
                 condition=models.Q(decision__in=PermitDecision.values),

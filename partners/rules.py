@@ -1,4 +1,4 @@
-"""Permit-check decisions, NPWP and NIB formats. Pure."""
+"""Permit-check decisions and the NPWP format. Pure."""
 
 from __future__ import annotations
 
@@ -52,7 +52,3 @@ def normalise_npwp(raw: str) -> str:
     if len(digits) == 16:
         return digits
     raise ValueError("An NPWP has 15 or 16 digits.")
-
-
-def is_nib(raw: str) -> bool:
-    return len(raw) == 13 and raw.isascii() and raw.isdigit()

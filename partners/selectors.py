@@ -1,17 +1,40 @@
+"""Reads for partners: what staff may see, an office's own checks, the public
+verification, and the secrets a signature is checked against."""
+
 from __future__ import annotations
 
+import hashlib
 import hmac
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from agents.selectors import regencies_visible_to, staff_regency_filter
+from core import crypto
 from core.exceptions import NotFoundError
-from partners.models import Company, Partner, PermitCheck
-from partners.services import verification_signature
+from partners.models import Company, Partner, PartnerSigningSecret, PermitCheck
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+
+
+def signing_secrets_live(*, partner: Partner) -> list[str]:
+    return [
+        crypto.decrypt(ciphertext)
+        for ciphertext in PartnerSigningSecret.objects.filter(
+            partner=partner, revoked_at__isnull=True
+        ).values_list("secret_ciphertext", flat=True)
+    ]
+
+
+def company_in_jurisdiction(*, partner: Partner, company: Company) -> bool:
+    regency = company.regency
+    return (
+        partner.jurisdiction_regencies.filter(pk=regency.pk).exists()
+        or partner.jurisdiction_provinces.filter(pk=regency.province_id).exists()
+    )
 
 
 def companies_visible_to(
@@ -39,6 +62,25 @@ def permit_checks_visible_to(
         Q(jurisdiction_regencies__in=regencies) | Q(jurisdiction_provinces__regencies__in=regencies)
     ).values("pk")
     return checks.filter(scope | Q(company__isnull=True, partner__in=offices))
+
+
+def verification_signature(reference: str) -> str:
+    return hmac.new(
+        settings.PERMIT_VERIFY_KEY.encode(), reference.encode(), hashlib.sha256
+    ).hexdigest()[:32]
+
+
+def verification_url(*, reference: str, base_url: str) -> str:
+    """The public link printed on a permit: the reference and its signature."""
+    return (
+        f"{base_url.rstrip('/')}/api/v1/verify/{reference}?sig={verification_signature(reference)}"
+    )
+
+
+def permit_check_answer(check: PermitCheck) -> dict[str, Any]:
+    """The answer the check gave, as it gave it (partners.serializers rendered it): a
+    repeat and a later look-up show the company's figures of that day, not today's."""
+    return dict(json.loads(check.response_body))
 
 
 def permit_check_of_partner(*, partner: Partner, reference: str) -> PermitCheck:

@@ -9,22 +9,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from django.utils.translation import gettext_lazy as _
-from rest_framework import status
-
-from core.exceptions import ApplicationError
-
-
-class BadSignatureError(ApplicationError):
-    status_code = status.HTTP_401_UNAUTHORIZED
-    code = "bad_signature"
-    default_message = _("The request signature is missing or wrong.")
-
-
-class StaleSignatureError(ApplicationError):
-    status_code = status.HTTP_401_UNAUTHORIZED
-    code = "stale_signature"
-    default_message = _("The request signature's timestamp is too old or in the future.")
+from partners.errors import BadSignatureError, StaleSignatureError
 
 
 def signature_of(secret: str, timestamp: int, body: bytes) -> str:

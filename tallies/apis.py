@@ -14,8 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import InvalidInputError, NotFoundError, query_filters
+from core.exceptions import InvalidInputError, NotFoundError
 from core.fields import StrictCharField
+from core.filters import query_filters
 from tallies import selectors
 
 # The CSV: one row per branch, then the regions and the nation (when the answer

@@ -261,3 +261,63 @@ def visible_branches(
     if branch:
         branches = branches.filter(code=branch)
     return branches
+
+
+@dataclass(frozen=True)
+class DashboardScope:
+    """What one dashboard page covers: the nation (every branch the user sees), one
+    region, or one branch."""
+
+    level: str
+    title: str
+    branches: QuerySet[Branch]
+
+
+def dashboard_scope(
+    user: User | AnonymousUser, *, level: str, code: str, nation_title: str
+) -> DashboardScope | None:
+    """The page's scope, or ``None`` when the user may not see it (or it does not
+    exist): a branch outside the user's, or a region the user sees only part of, whose
+    name must not stand over the part of it a branch's staff may see."""
+    branches = visible_branches(user)
+    if level == "branch":
+        branch = branches.filter(code=code).first()
+        if branch is None:
+            return None
+        return DashboardScope("branch", branch.name, branches.filter(pk=branch.pk))
+    if level == "region":
+        region = Region.objects.filter(code=code).first()
+        if region is None or not region_fully_visible(user, code=code):
+            return None
+        return DashboardScope("region", region.name, branches.filter(region__code=code))
+    return DashboardScope("nation", nation_title, branches)
+
+
+def regions_fully_visible(user: User | AnonymousUser) -> list[Region]:
+    """The regions the user sees whole, for the dashboard's region links."""
+    branches = branches_visible_to(user)
+    return [
+        region
+        for region in Region.objects.filter(branches__in=branches).distinct().order_by("code")
+        if region_fully_visible(user, code=region.code)
+    ]
+
+
+def weekly_progress(
+    *, branches: QuerySet[Branch], year: int, as_of: datetime.date
+) -> list[tuple[int, float]]:
+    """Cumulative new participants of ``branches`` in ``year`` up to ``as_of``, as
+    (day of the year, count) points, one a week and one on ``as_of``."""
+    daily = (
+        DailyTally.objects.filter(branch__in=branches, date__year=year, date__lte=as_of)
+        .values("date")
+        .annotate(n=Sum("new_registrations"))
+        .order_by("date")
+    )
+    points, running = [(0, 0.0)], 0
+    for row in daily:
+        running += row["n"]
+        day = pace.day_of_year(row["date"])
+        if day % 7 == 0 or row["date"] == as_of:
+            points.append((day, float(running)))
+    return points

@@ -12,10 +12,9 @@ from rest_framework.test import APIClient
 from agents.models import Branch
 from config.celery import app as celery_app
 from partners.models import Partner, PartnerKind
-from tests.agents.conftest import active_agent
 from tests.agents.factories import BranchFactory, RegionFactory
+from tests.builders import active_agent, agent_client
 from tests.core.factories import RegencyFactory
-from tests.enrollments.conftest import agent_client
 from tests.faults import forget_broker_connections
 
 
@@ -113,6 +112,9 @@ def client_b(agent_b):
 
 @pytest.fixture
 def channel(db):
+    """A payment channel: the partner the payment services are given as ``channel``.
+    A client of the payment API, with its key and signing secret, is ``channel_client``
+    (tests/enrollments/test_payments.py)."""
     return Partner.objects.create(code="BANK-T", name="Bank", kind=PartnerKind.PAYMENT_CHANNEL)
 
 

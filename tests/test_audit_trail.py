@@ -17,9 +17,7 @@ from enrollments.models import Participant, Registration
 from fees.models import FeeLine, FeeStatement
 from fees.tasks import recompute_branch
 from partners.models import PartnerApiKey
-from tests.agents.conftest import active_agent
-from tests.enrollments.conftest import EXAMPLE, post
-from tests.fees.conftest import iso, pay, register
+from tests.builders import EXAMPLE, active_agent, iso, pay, post, register
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

@@ -18,8 +18,7 @@ from fees.models import FeeStatement
 from partners import services as partner_services
 from partners.models import Company, Partner, PartnerKind, PermitCheck
 from partners.signatures import signature_header
-from tests.agents.conftest import PASSWORD, active_agent, staff
-from tests.enrollments.conftest import body, post
+from tests.builders import PASSWORD, active_agent, body, post, staff
 
 pytestmark = pytest.mark.django_db
 

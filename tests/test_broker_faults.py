@@ -28,9 +28,7 @@ from core.db import advisory_key
 from enrollments import services as enrollment_services
 from fees.models import FeeLine, LineKind, PendingRecompute
 from fees.tasks import requeue_pending_recomputes
-from tests.agents.conftest import active_agent
-from tests.enrollments.conftest import EXAMPLE, post
-from tests.enrollments.test_payments import Channel
+from tests.builders import EXAMPLE, ChannelClient, active_agent, iso, pay, post, register
 from tests.faults import (
     ROOT,
     celery_worker,
@@ -41,7 +39,6 @@ from tests.faults import (
     stop_worker,
     wait_for,
 )
-from tests.fees.conftest import iso, pay, register
 
 pytestmark = [
     pytest.mark.postgres,
@@ -81,7 +78,7 @@ def test_a_payment_answers_within_seconds_with_redis_down_and_keeps_its_recomput
     fault, limit, client_a, kendari
 ):
     registered = post(client_a, EXAMPLE).json()
-    channel = Channel()
+    channel = ChannelClient()
     with redis_server() as redis, services_at(redis):
         getattr(redis, fault)()  # SIGSTOP (hung) or SIGKILL (connections refused)
         response, seconds = _timed(

@@ -9,8 +9,7 @@ import pytest
 from core.models import Regency
 from partners.models import Partner, PartnerKind
 from partners.services import partner_key_create
-from tests.enrollments.conftest import post
-from tests.enrollments.test_payments import PAYMENTS, Channel
+from tests.builders import PAYMENTS, ChannelClient, post
 from tests.partners.conftest import api_key_client
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +25,7 @@ def test_the_registration_and_payment_examples_are_accepted(client_a):
     registered = post(client_a, example("registration.json"))
     assert registered.status_code == 201, registered.content
     payment = example("payment.json") | {"payment_code": registered.json()["payment_code"]}
-    response = Channel().post(PAYMENTS, payment)
+    response = ChannelClient().post(PAYMENTS, payment)
     assert response.status_code == 201, response.content
     assert response.json()["participant_number"] == registered.json()["participant_number"]
 

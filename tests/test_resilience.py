@@ -19,7 +19,7 @@ from enrollments.models import Participant, Registration
 from enrollments.signals import payments_changed
 from fees.models import PendingRecompute
 from fees.tasks import requeue_pending_recomputes
-from tests.enrollments.conftest import EXAMPLE, SYNC, body, post
+from tests.builders import EXAMPLE, SYNC, body, post
 
 
 def _kill_sessions(times: int, stop: threading.Event, killed: list[int]) -> None:

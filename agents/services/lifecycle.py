@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
@@ -35,8 +35,9 @@ from agents.models import (
 )
 from agents.signals import agent_terminated
 from core.dates import add_months
+from core.db import violated_constraint
 from core.exceptions import InvalidInputError
-from core.messages import nik_error_message, person_name_error_message
+from core.messages import nik_error_message, person_name_error_message, phone_error_message
 from core.names import PersonNameError, normalise_person_name
 from core.nik import NikError, parse_nik
 from core.phone import PhoneError, normalise_phone
@@ -65,13 +66,26 @@ def _invalid(field: str, message: str) -> InvalidInputError:
     return InvalidInputError(fields={field: [message]})
 
 
+def _every_field_checked(checks: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Each check's value, by name; or one InvalidInputError naming every field refused,
+    so a form shows them all at once."""
+    values: dict[str, Any] = {}
+    refused: dict[str, Any] = {}
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except InvalidInputError as exc:
+            refused |= exc.fields or {}
+    if refused:
+        raise InvalidInputError(fields=refused)
+    return values
+
+
 def _phone(raw: str) -> str:
     try:
         return normalise_phone(raw)
     except PhoneError:
-        raise _invalid(
-            "phone", _("Enter an Indonesian mobile number, e.g. 081234567890.")
-        ) from None
+        raise _invalid("phone", phone_error_message()) from None
 
 
 def _full_name(raw: str) -> str:
@@ -81,9 +95,17 @@ def _full_name(raw: str) -> str:
         raise _invalid("full_name", person_name_error_message(error)) from None
 
 
-def _kantor_in_branch(kantor: KantorPerisai | None, branch: Branch) -> None:
+def _nik(raw: str, branch: Branch) -> str:
+    try:
+        return parse_nik(raw, today=branch.local_today()).value
+    except NikError as error:
+        raise _invalid("nik", nik_error_message(error)) from None
+
+
+def _kantor_in_branch(kantor: KantorPerisai | None, branch: Branch) -> KantorPerisai | None:
     if kantor is not None and kantor.branch_id != branch.pk:
         raise _invalid("kantor_perisai", _("The Kantor Perisai must belong to the agent's branch."))
+    return kantor
 
 
 def _password_checked(password: str, user: User) -> None:
@@ -119,13 +141,14 @@ def agent_apply(
     """Records an application: a user account (username = the new agent code) and an
     agent in status ``applicant``. Duplicate NIKs and phones are refused at activation,
     where the database can enforce them."""
-    try:
-        parsed = parse_nik(nik, today=branch.local_today())
-    except NikError as error:
-        raise _invalid("nik", nik_error_message(error)) from None
-    name = _full_name(full_name)
-    normalised_phone = _phone(phone)
-    _kantor_in_branch(kantor_perisai, branch)
+    checked = _every_field_checked(
+        {
+            "nik": lambda: _nik(nik, branch),
+            "full_name": lambda: _full_name(full_name),
+            "phone": lambda: _phone(phone),
+            "kantor_perisai": lambda: _kantor_in_branch(kantor_perisai, branch),
+        }
+    )
 
     code = _next_agent_code(branch)
     user = get_user_model()(username=code)
@@ -137,8 +160,8 @@ def agent_apply(
     agent = Agent(
         user=user,
         code=code,
-        full_name=name,
-        phone=normalised_phone,
+        full_name=checked["full_name"],
+        phone=checked["phone"],
         bank=bank,
         bank_account_number=bank_account_number.strip(),
         branch=branch,
@@ -147,7 +170,7 @@ def agent_apply(
         status=AgentStatus.APPLICANT,
         status_changed_at=timezone.now(),
     )
-    agent.set_nik(parsed.value)
+    agent.set_nik(checked["nik"])
     agent.full_clean(exclude=["user"])
     agent.save()
     AgentStatusChange.objects.create(
@@ -172,13 +195,14 @@ def agent_update(*, agent: Agent, data: Mapping[str, Any], by: User | None) -> A
             fields={name: [_("This field cannot be changed.")] for name in unknown}
         )
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    changes = dict(data)
-    if "full_name" in changes:
-        changes["full_name"] = _full_name(changes["full_name"])
-    if "phone" in changes:
-        changes["phone"] = _phone(changes["phone"])
-    if "kantor_perisai" in changes:
-        _kantor_in_branch(changes["kantor_perisai"], agent.branch)
+    checks: dict[str, Callable[[], Any]] = {
+        "full_name": lambda: _full_name(data["full_name"]),
+        "phone": lambda: _phone(data["phone"]),
+        "kantor_perisai": lambda: _kantor_in_branch(data["kantor_perisai"], agent.branch),
+    }
+    changes = dict(data) | _every_field_checked(
+        {name: check for name, check in checks.items() if name in data}
+    )
     try:
         with transaction.atomic():
             agent, _changed = model_update(instance=agent, data=changes)
@@ -221,10 +245,10 @@ def agent_training_record(
 
 
 def _identity_error(exc: IntegrityError) -> Exception:
-    text = str(exc)
-    if "agent_nik_unique_once_activated" in text:
+    constraint = violated_constraint(exc)
+    if constraint == "agent_nik_unique_once_activated":
         return AgentDuplicateNikError()
-    if "agent_phone_unique_while_active" in text:
+    if constraint == "agent_phone_unique_while_active":
         return AgentDuplicatePhoneError()
     return exc
 

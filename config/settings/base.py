@@ -242,7 +242,7 @@ SPECTACULAR_SETTINGS = {
         "StatementStatusEnum": "fees.models.StatementStatus",
         "AgentStatusEnum": "agents.models.AgentStatus",
         "ProgramEnum": "enrollments.models.Program",
-        "ConsentMethodEnum": "enrollments.apis.ConsentMethod",
+        "ConsentMethodEnum": "enrollments.apis.agent.ConsentMethod",
     },
 }
 

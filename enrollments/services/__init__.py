@@ -1,21 +1,19 @@
 """Every write to participants, registrations and payments goes through here."""
 
 from enrollments.services.payments import (
-    AmountMismatchError,
-    ChannelRefConflictError,
-    PaymentAnswer,
+    LineReceipt,
+    ParticipantAfterReversal,
     PaymentLineInput,
-    UnknownPaymentCodeError,
+    PaymentReceipt,
+    ReversalReceipt,
     payment_receive,
     payment_reverse,
 )
 from enrollments.services.registrations import (
     Channel,
-    ClientUuidConflictError,
     Consent,
     ItemResult,
     Location,
-    NikAlreadyRegisteredError,
     Outcome,
     RegistrationInput,
     registration_register_one,
@@ -25,19 +23,17 @@ from enrollments.services.sponsors import sponsorship_create
 from enrollments.services.status import participant_statuses_refresh
 
 __all__ = [
-    "AmountMismatchError",
     "Channel",
-    "ChannelRefConflictError",
-    "ClientUuidConflictError",
     "Consent",
     "ItemResult",
+    "LineReceipt",
     "Location",
-    "NikAlreadyRegisteredError",
     "Outcome",
-    "PaymentAnswer",
+    "ParticipantAfterReversal",
     "PaymentLineInput",
+    "PaymentReceipt",
     "RegistrationInput",
-    "UnknownPaymentCodeError",
+    "ReversalReceipt",
     "participant_statuses_refresh",
     "payment_receive",
     "payment_reverse",

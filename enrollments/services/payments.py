@@ -14,7 +14,7 @@ import datetime
 import json
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -22,12 +22,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from rest_framework import status
 from rest_framework.utils.encoders import JSONEncoder
 
-from core.exceptions import ApplicationError, InvalidInputError, NotFoundError
+from core.exceptions import InvalidInputError, NotFoundError
 from enrollments import codes, coverage
+from enrollments.errors import (
+    AmountMismatchError,
+    ChannelRefConflictError,
+    NotSponsoredError,
+    UnknownPaymentCodeError,
+)
 from enrollments.models import (
     PAYMENT_PERIODS,
     Participant,
@@ -44,32 +48,6 @@ from partners.models import Partner
 logger = logging.getLogger(__name__)
 
 
-class ChannelRefConflictError(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
-    code = "channel_ref_conflict"
-    default_message = gettext_lazy("This channel_ref was already used with another request body.")
-
-
-class UnknownPaymentCodeError(ApplicationError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "unknown_payment_code"
-    default_message = gettext_lazy("No registration has this payment code.")
-
-
-class AmountMismatchError(ApplicationError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "amount_mismatch"
-    default_message = gettext_lazy(
-        "The amount is not the registration's monthly contribution times the months paid."
-    )
-
-
-class NotSponsoredError(ApplicationError):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    code = "not_sponsored"
-    default_message = gettext_lazy("This sponsor does not fund this participant for these months.")
-
-
 @dataclass(frozen=True)
 class PaymentLineInput:
     payment_code: str
@@ -78,31 +56,113 @@ class PaymentLineInput:
 
 
 @dataclass(frozen=True)
-class PaymentAnswer:
-    body: dict[str, Any]
+class LineReceipt:
+    """One participant paid for: their coverage and status as the payment left them."""
+
+    payment_code: str
+    participant_number: str
+    status: str
+    paid_through: datetime.date
+    covered_from: datetime.date
+    covered_through: datetime.date
+
+
+@dataclass(frozen=True)
+class PaymentReceipt:
+    """What a payment did, as it was when it was received: a replay of the same
+    delivery gets this again, whatever has happened to the participants since. The
+    API renders it; the service stores it, as JSON, with the payment."""
+
+    channel_ref: str
+    sponsor: str | None
+    amount: int
+    lines: tuple[LineReceipt, ...]
     created: bool
+
+    @property
+    def line(self) -> LineReceipt:
+        """The only line of a payment that is not a sponsor's."""
+        (line,) = self.lines
+        return line
+
+    def to_json(self) -> str:
+        record = asdict(self)
+        del record["created"]
+        return json.dumps(record, cls=JSONEncoder)
+
+    @classmethod
+    def from_json(cls, text: str, *, created: bool) -> PaymentReceipt:
+        record = json.loads(text)
+        return cls(
+            channel_ref=record["channel_ref"],
+            sponsor=record["sponsor"],
+            amount=record["amount"],
+            lines=tuple(_line_receipt(line) for line in record["lines"]),
+            created=created,
+        )
+
+
+def _line_receipt(record: dict[str, Any]) -> LineReceipt:
+    return LineReceipt(
+        payment_code=record["payment_code"],
+        participant_number=record["participant_number"],
+        status=record["status"],
+        paid_through=datetime.date.fromisoformat(record["paid_through"]),
+        covered_from=datetime.date.fromisoformat(record["covered_from"]),
+        covered_through=datetime.date.fromisoformat(record["covered_through"]),
+    )
+
+
+@dataclass(frozen=True)
+class ParticipantAfterReversal:
+    participant_number: str
+    status: str
+    paid_through: datetime.date | None
+
+
+@dataclass(frozen=True)
+class ReversalReceipt:
+    """The participants a reversal touched, as it left them; stored with the reversal
+    and given again to a repeated reversal."""
+
+    channel_ref: str
+    participants: tuple[ParticipantAfterReversal, ...]
+    created: bool
+
+    def to_json(self) -> str:
+        record = asdict(self)
+        del record["created"]
+        return json.dumps(record, cls=JSONEncoder)
+
+    @classmethod
+    def from_json(cls, text: str, *, created: bool) -> ReversalReceipt:
+        record = json.loads(text)
+        return cls(
+            channel_ref=record["channel_ref"],
+            participants=tuple(
+                ParticipantAfterReversal(
+                    participant_number=p["participant_number"],
+                    status=p["status"],
+                    paid_through=(
+                        datetime.date.fromisoformat(p["paid_through"])
+                        if p["paid_through"]
+                        else None
+                    ),
+                )
+                for p in record["participants"]
+            ),
+            created=created,
+        )
 
 
 def _local_date(moment: datetime.datetime, participant: Participant) -> datetime.date:
     return moment.astimezone(participant.branch.zone).date()
 
 
-def _replay(existing: Payment, request_hash: str) -> PaymentAnswer:
+def _replay(existing: Payment, request_hash: str) -> PaymentReceipt:
     if existing.request_hash != request_hash:
         raise ChannelRefConflictError()
-    return PaymentAnswer(json.loads(existing.response_body), created=False)
-
-
-def _line_answer(line: PaymentLine) -> dict[str, Any]:
-    participant = line.participant
-    return {
-        "payment_code": line.registration.payment_code,
-        "participant_number": participant.participant_number,
-        "status": participant.status,
-        "paid_through": participant.paid_through,
-        "covered_from": line.covered_from,
-        "covered_through": line.covered_through,
-    }
+    return PaymentReceipt.from_json(existing.response_body, created=False)
 
 
 def payment_receive(
@@ -113,7 +173,7 @@ def payment_receive(
     paid_at: datetime.datetime,
     request_hash: str,
     sponsor_code: str | None = None,
-) -> PaymentAnswer:
+) -> PaymentReceipt:
     existing = Payment.objects.filter(channel=channel, channel_ref=channel_ref).first()
     if existing is not None:
         return _replay(existing, request_hash)
@@ -138,25 +198,9 @@ def _record(
     paid_at: datetime.datetime,
     request_hash: str,
     sponsor_code: str | None,
-) -> PaymentAnswer:
-    sponsor = None
-    if sponsor_code is not None:
-        sponsor = Sponsor.objects.filter(code=sponsor_code, is_active=True).first()
-        if sponsor is None:
-            raise InvalidInputError(fields={"sponsor": [_("Unknown sponsor.")]})
-    codes_sent = [line.payment_code for line in lines]
-    if len(set(codes_sent)) != len(codes_sent):
-        raise InvalidInputError(fields={"lines": [_("Each payment code may appear once.")]})
-    if any(line.months not in PAYMENT_PERIODS for line in lines):
-        raise InvalidInputError(fields={"months": [_("Pay for 1, 3, 6 or 12 months.")]})
-    if any(not codes.payment_code_is_well_formed(code) for code in codes_sent):
-        raise UnknownPaymentCodeError()
-    registrations = {
-        registration.payment_code: registration
-        for registration in Registration.objects.filter(payment_code__in=codes_sent)
-    }
-    if len(registrations) != len(codes_sent):
-        raise UnknownPaymentCodeError()
+) -> PaymentReceipt:
+    sponsor = _checked_sponsor(sponsor_code)
+    registrations = _registrations_paid_for(lines)
     _check_paid_after_capture(paid_at, registrations.values())
     # Lock the participants, in one order, before reading their coverage: two payments
     # for one participant must not both start from the same paid-through date.
@@ -173,7 +217,6 @@ def _record(
             s.participant_id: s
             for s in Sponsorship.objects.filter(sponsor=sponsor, participant_id__in=participants)
         }
-
     payment = Payment.objects.create(
         channel=channel,
         channel_ref=channel_ref,
@@ -195,31 +238,18 @@ def _record(
             expected = registration.monthly_total * line.months
         if line.amount != expected:
             raise AmountMismatchError()
-        covered = coverage.coverage_of(
-            paid_through=participant.paid_through,
-            paid_on=_local_date(paid_at, participant),
-            months=line.months,
-        )
-        created_lines.append(
-            PaymentLine(
-                payment=payment,
-                registration=registration,
-                participant=participant,
-                agent_id=registration.agent_id,
-                branch_id=participant.branch_id,
-                sponsorship=sponsorship,
-                amount=line.amount,
-                months=line.months,
-                paid_at=paid_at,
-                covered_from=covered.covered_from,
-                covered_through=covered.covered_through,
-            )
-        )
-        _participant_paid(participant, covered.covered_through, paid_at, now)
+        created_lines.append(_line_row(payment, line, registration, participant, sponsorship))
+        _participant_paid(participant, created_lines[-1].covered_through, paid_at, now)
     PaymentLine.objects.bulk_create(created_lines)
 
-    body = _answer(payment, created_lines, sponsor)
-    payment.response_body = json.dumps(body, cls=JSONEncoder)
+    receipt = PaymentReceipt(
+        channel_ref=channel_ref,
+        sponsor=sponsor.code if sponsor is not None else None,
+        amount=payment.amount,
+        lines=tuple(_line_receipt_of(line) for line in created_lines),
+        created=True,
+    )
+    payment.response_body = receipt.to_json()
     payment.save(update_fields=["response_body"])
     payments_changed.send(
         sender=Payment, branch_moments={(line.branch_id, paid_at) for line in created_lines}
@@ -228,7 +258,63 @@ def _record(
         "payment received",
         extra={"channel": channel.code, "channel_ref": channel_ref, "lines": len(created_lines)},
     )
-    return PaymentAnswer(json.loads(payment.response_body), created=True)
+    return receipt
+
+
+def _checked_sponsor(sponsor_code: str | None) -> Sponsor | None:
+    if sponsor_code is None:
+        return None
+    sponsor = Sponsor.objects.filter(code=sponsor_code, is_active=True).first()
+    if sponsor is None:
+        raise InvalidInputError(fields={"sponsor": [_("Unknown sponsor.")]})
+    return sponsor
+
+
+def _registrations_paid_for(lines: Sequence[PaymentLineInput]) -> dict[str, Registration]:
+    """The registration of each line's payment code; every code must be known."""
+    codes_sent = [line.payment_code for line in lines]
+    if len(set(codes_sent)) != len(codes_sent):
+        raise InvalidInputError(fields={"lines": [_("Each payment code may appear once.")]})
+    if any(line.months not in PAYMENT_PERIODS for line in lines):
+        raise InvalidInputError(fields={"months": [_("Pay for 1, 3, 6 or 12 months.")]})
+    if any(not codes.payment_code_is_well_formed(code) for code in codes_sent):
+        raise UnknownPaymentCodeError()
+    registrations = {
+        registration.payment_code: registration
+        for registration in Registration.objects.filter(payment_code__in=codes_sent)
+    }
+    if len(registrations) != len(codes_sent):
+        raise UnknownPaymentCodeError()
+    return registrations
+
+
+def _line_row(
+    payment: Payment,
+    line: PaymentLineInput,
+    registration: Registration,
+    participant: Participant,
+    sponsorship: Sponsorship | None,
+) -> PaymentLine:
+    """The line's row, covering the months paid from the participant's paid-through
+    date or, after a lapse, from the month of payment."""
+    covered = coverage.coverage_of(
+        paid_through=participant.paid_through,
+        paid_on=_local_date(payment.paid_at, participant),
+        months=line.months,
+    )
+    return PaymentLine(
+        payment=payment,
+        registration=registration,
+        participant=participant,
+        agent_id=registration.agent_id,
+        branch_id=participant.branch_id,
+        sponsorship=sponsorship,
+        amount=line.amount,
+        months=line.months,
+        paid_at=payment.paid_at,
+        covered_from=covered.covered_from,
+        covered_through=covered.covered_through,
+    )
 
 
 def _check_paid_after_capture(
@@ -279,29 +365,23 @@ def _participant_paid(
     participant.save(update_fields=fields)
 
 
-def _answer(payment: Payment, lines: list[PaymentLine], sponsor: Sponsor | None) -> dict[str, Any]:
-    if sponsor is None:
-        (line,) = lines
-        return {
-            "channel_ref": payment.channel_ref,
-            "participant_number": line.participant.participant_number,
-            "status": line.participant.status,
-            "paid_through": line.participant.paid_through,
-            "covered_from": line.covered_from,
-            "covered_through": line.covered_through,
-        }
-    return {
-        "channel_ref": payment.channel_ref,
-        "sponsor": sponsor.code,
-        "amount": payment.amount,
-        "lines": [_line_answer(line) for line in lines],
-    }
+def _line_receipt_of(line: PaymentLine) -> LineReceipt:
+    participant = line.participant
+    assert participant.paid_through is not None  # noqa: S101 (set by this payment)
+    return LineReceipt(
+        payment_code=line.registration.payment_code,
+        participant_number=participant.participant_number,
+        status=participant.status,
+        paid_through=participant.paid_through,
+        covered_from=line.covered_from,
+        covered_through=line.covered_through,
+    )
 
 
 # Reversals -----------------------------------------------------------------------------
 
 
-def payment_reverse(*, channel: Partner, channel_ref: str, reason: str = "") -> PaymentAnswer:
+def payment_reverse(*, channel: Partner, channel_ref: str, reason: str = "") -> ReversalReceipt:
     """Takes a payment back: its lines stop counting, and each participant's coverage is
     replayed from the payments that remain, and their status follows. Idempotent: a
     second reversal answers as the first did."""
@@ -315,7 +395,7 @@ def payment_reverse(*, channel: Partner, channel_ref: str, reason: str = "") -> 
             raise NotFoundError()
         existing = PaymentReversal.objects.filter(payment=payment).first()
         if existing is not None:
-            return PaymentAnswer(json.loads(existing.response_body), created=False)
+            return ReversalReceipt.from_json(existing.response_body, created=False)
         participant_ids = list(payment.lines.values_list("participant_id", flat=True))
         participants = list(
             Participant.objects.select_for_update()
@@ -327,26 +407,22 @@ def payment_reverse(*, channel: Partner, channel_ref: str, reason: str = "") -> 
         payment.lines.update(reversed_at=now)
         for participant in participants:
             _participant_recompute(participant, now)
-        body = {
-            "channel_ref": channel_ref,
-            "reversed": True,
-            "participants": [
-                {
-                    "participant_number": p.participant_number,
-                    "status": p.status,
-                    "paid_through": p.paid_through,
-                }
+        receipt = ReversalReceipt(
+            channel_ref=channel_ref,
+            participants=tuple(
+                ParticipantAfterReversal(p.participant_number, p.status, p.paid_through)
                 for p in participants
-            ],
-        }
+            ),
+            created=True,
+        )
         PaymentReversal.objects.create(
-            payment=payment, reason=reason[:500], response_body=json.dumps(body, cls=JSONEncoder)
+            payment=payment, reason=reason[:500], response_body=receipt.to_json()
         )
         payments_changed.send(
             sender=Payment, branch_moments={(p.branch_id, now) for p in participants}
         )
     logger.info("payment reversed", extra={"channel": channel.code, "channel_ref": channel_ref})
-    return PaymentAnswer(json.loads(json.dumps(body, cls=JSONEncoder)), created=True)
+    return receipt
 
 
 def _participant_recompute(participant: Participant, now: datetime.datetime) -> None:

@@ -21,47 +21,27 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from rest_framework import status
 
 from agents.models import Agent
-from core.exceptions import ApplicationError, ConflictError, InvalidInputError
-from core.messages import nik_error_message, person_name_error_message
+from core.exceptions import ApplicationError, InvalidInputError
+from core.messages import nik_error_message, person_name_error_message, phone_error_message
 from core.models import Regency
 from core.names import PersonNameError, normalise_person_name
-from core.nik import NikError, nik_warnings, parse_nik
+from core.nik import NikError, ParsedNik, nik_warnings, parse_nik
 from core.phone import PhoneError, normalise_phone
 from enrollments import codes, plausibility, pricing
-from enrollments.models import Participant, ParticipantStatus, Registration
+from enrollments.errors import (
+    ClientUuidConflictError,
+    ClientUuidReusedError,
+    NikAlreadyRegisteredError,
+)
+from enrollments.models import Occupation, Participant, ParticipantStatus, Registration
 from enrollments.selectors import ReferenceBook, ReferenceSnapshot
 
 logger = logging.getLogger(__name__)
 
 Channel = Registration.Channel
 CODE_ROUNDS = 5
-
-
-class NikAlreadyRegisteredError(ApplicationError):
-    """Says nothing about who registered the NIK, or when."""
-
-    status_code = status.HTTP_409_CONFLICT
-    code = "nik_already_registered"
-    default_message = gettext_lazy("This NIK is already registered as a participant.")
-
-
-class ClientUuidConflictError(ConflictError):
-    default_message = gettext_lazy("This client_uuid was already used for another registration.")
-
-
-class ClientUuidReusedError(ConflictError):
-    """The agent's own client_uuid, sent again with another worker's NIK: answering
-    ``duplicate`` would leave that worker silently unregistered."""
-
-    code = "client_uuid_reused"
-    default_message = gettext_lazy(
-        "This client_uuid belongs to another registration, of another worker: give this "
-        "worker's registration a new client_uuid."
-    )
 
 
 @dataclass(frozen=True)
@@ -178,6 +158,29 @@ def _prepare(
     now: datetime.datetime,
 ) -> _Prepared:
     """Every domain check of one item, and its priced, unsaved rows."""
+    _check_times(item, now)
+    worker = _checked_worker(item, agent)
+    regency, occupation = _checked_reference(item, snapshot, regencies)
+    contribution = _priced(item, snapshot)
+    participant = Participant(
+        full_name=worker.full_name,
+        birth_date=item.birth_date,
+        sex=item.sex,
+        phone=worker.phone,
+        regency=regency,
+        address=item.address.strip(),
+        occupation=occupation,
+        branch=agent.branch,
+        status=ParticipantStatus.AWAITING_PAYMENT,
+        nik_province_code=worker.nik.province_code,
+    )
+    participant.set_nik(worker.nik.value)
+    registration = _registration_row(item, agent, snapshot, contribution)
+    registration.warnings = worker.warnings
+    return _Prepared(index, item, participant, registration, worker.warnings)
+
+
+def _check_times(item: RegistrationInput, now: datetime.datetime) -> None:
     skew = datetime.timedelta(seconds=settings.REGISTRATION_CLOCK_SKEW_SECONDS)
     if item.captured_at > now + skew:
         raise _invalid("captured_at", _("The capture time is in the future."))
@@ -189,6 +192,20 @@ def _prepare(
         raise InvalidInputError(
             fields={"consent": {"at": [_("The consent time is in the future.")]}}
         )
+
+
+@dataclass(frozen=True)
+class _Worker:
+    nik: ParsedNik
+    full_name: str
+    phone: str
+    warnings: list[str]
+
+
+def _checked_worker(item: RegistrationInput, agent: Agent) -> _Worker:
+    """The worker's NIK, name, date of birth and phone, checked on the branch's date;
+    the unusual (a NIK that disagrees with the declared birth date or sex, an age at
+    the edge of the rules) comes back as warning codes."""
     try:
         parsed = parse_nik(item.nik, today=agent.branch.local_today())
     except NikError as error:
@@ -200,9 +217,17 @@ def _prepare(
     try:
         phone = normalise_phone(item.phone) if item.phone else ""
     except PhoneError:
-        raise _invalid(
-            "phone", _("Enter an Indonesian mobile number, e.g. 081234567890.")
-        ) from None
+        raise _invalid("phone", phone_error_message()) from None
+    warnings = [
+        warning.code
+        for warning in nik_warnings(parsed, birth_date=item.birth_date, sex=item.sex)  # type: ignore[arg-type]
+    ]
+    return _Worker(parsed, full_name, phone, warnings + unusual)
+
+
+def _checked_reference(
+    item: RegistrationInput, snapshot: ReferenceSnapshot, regencies: dict[str, Regency]
+) -> tuple[Regency, Occupation]:
     regency = regencies.get(item.regency_code)
     if regency is None:
         raise _invalid("regency_code", _("Unknown regency or city code."))
@@ -215,8 +240,12 @@ def _prepare(
             _("Choose one of the income levels in force: %(levels)s.")
             % {"levels": ", ".join(f"{level}" for level in snapshot.income_levels)},
         )
+    return regency, occupation
+
+
+def _priced(item: RegistrationInput, snapshot: ReferenceSnapshot) -> pricing.Contribution:
     try:
-        contribution = pricing.price_contribution(
+        return pricing.price_contribution(
             declared_income=item.declared_income,
             include_jht=pricing.JHT in item.programs,
             period_months=item.payment_period_months,
@@ -230,27 +259,22 @@ def _prepare(
             "captured_at", _("No contribution rates are in force on this date.")
         ) from None
 
-    participant = Participant(
-        full_name=full_name,
-        birth_date=item.birth_date,
-        sex=item.sex,
-        phone=phone,
-        regency=regency,
-        address=item.address.strip(),
-        occupation=occupation,
-        branch=agent.branch,
-        status=ParticipantStatus.AWAITING_PAYMENT,
-        nik_province_code=parsed.province_code,
-    )
-    participant.set_nik(parsed.value)
-    registration = Registration(
+
+def _registration_row(
+    item: RegistrationInput,
+    agent: Agent,
+    snapshot: ReferenceSnapshot,
+    contribution: pricing.Contribution,
+) -> Registration:
+    location = item.location
+    return Registration(
         agent=agent,
         branch=agent.branch,
         client_uuid=item.client_uuid,
         captured_at=item.captured_at,
-        latitude=item.location.lat if item.location else None,
-        longitude=item.location.lng if item.location else None,
-        location_accuracy_m=item.location.accuracy_m if item.location else None,
+        latitude=location.lat if location else None,
+        longitude=location.lng if location else None,
+        location_accuracy_m=location.accuracy_m if location else None,
         consent_given=item.consent.given,
         consent_method=item.consent.method,
         consent_at=item.consent.at,
@@ -265,12 +289,6 @@ def _prepare(
         amount_due=contribution.amount_due,
         reliefs_applied=list(contribution.reliefs),
     )
-    warnings = [
-        warning.code
-        for warning in nik_warnings(parsed, birth_date=item.birth_date, sex=item.sex)  # type: ignore[arg-type]
-    ] + unusual
-    registration.warnings = warnings
-    return _Prepared(index, item, participant, registration, warnings)
 
 
 def _assign_codes(prepared: list[_Prepared]) -> None:
@@ -387,26 +405,61 @@ def registrations_register(
     """Registers ``items`` for ``agent``; a result per item, in order. A constant number
     of queries whatever the number of items, unless a concurrent request takes a NIK or
     client_uuid in between, when the batch falls back to one savepoint per item."""
-    now = timezone.now()
-    results: list[ItemResult | None] = [None] * len(items)
     if not items:
         return []
+    results: dict[int, ItemResult] = {}
+    firsts, later_copies = _first_of_each_uuid(items)
+    prepared = _prepare_all(firsts, agent, results)
+    new, nik_taken = _sort_out(prepared, agent, results)
+    for entry in new:
+        entry.registration.channel = channel
+    nik_taken += _insert_new(new, agent, results)
+    if nik_taken:
+        for entry, result in zip(nik_taken, _resolve_taken(nik_taken, agent), strict=True):
+            results[entry.index] = result
+    _answer_later_copies(later_copies, results)
 
-    days = [_priced_on(item, agent) for item in items]
-    book = ReferenceBook(min(days), max(days))
-    regency_codes = {item.regency_code for item in items}
-    regencies = {
-        regency.code: regency for regency in Regency.objects.filter(code__in=regency_codes)
-    }
+    created = sum(1 for result in results.values() if result.outcome == Outcome.CREATED)
+    logger.info(
+        "registrations received",
+        extra={"agent": agent.code, "items": len(items), "new": created, "channel": channel},
+    )
+    return [results[index] for index in range(len(items))]
 
-    first_of_uuid: dict[uuid.UUID, int] = {}
-    later_copies: list[int] = []
-    prepared: list[_Prepared] = []
+
+_Indexed = tuple[int, RegistrationInput]
+_LaterCopy = tuple[int, RegistrationInput, _Indexed]
+
+
+def _first_of_each_uuid(
+    items: Sequence[RegistrationInput],
+) -> tuple[list[_Indexed], list[_LaterCopy]]:
+    """The items to register, each client_uuid's first, with their index; and the later
+    copies of a client_uuid in the same batch, each with its first."""
+    first_of_uuid: dict[uuid.UUID, _Indexed] = {}
+    later_copies: list[_LaterCopy] = []
     for index, item in enumerate(items):
         if item.client_uuid in first_of_uuid:
-            later_copies.append(index)
-            continue
-        first_of_uuid[item.client_uuid] = index
+            later_copies.append((index, item, first_of_uuid[item.client_uuid]))
+        else:
+            first_of_uuid[item.client_uuid] = (index, item)
+    return list(first_of_uuid.values()), later_copies
+
+
+def _prepare_all(
+    firsts: list[_Indexed], agent: Agent, results: dict[int, ItemResult]
+) -> list[_Prepared]:
+    """Each item checked and priced with the reference data of its own capture day,
+    read in one go for the batch; an item refused here gets its ``invalid`` result."""
+    now = timezone.now()
+    days = {index: _priced_on(item, agent) for index, item in firsts}
+    book = ReferenceBook(min(days.values()), max(days.values()))
+    regencies = {
+        regency.code: regency
+        for regency in Regency.objects.filter(code__in={item.regency_code for _i, item in firsts})
+    }
+    prepared = []
+    for index, item in firsts:
         try:
             prepared.append(
                 _prepare(
@@ -420,13 +473,19 @@ def registrations_register(
             )
         except InvalidInputError as error:
             results[index] = ItemResult(item.client_uuid, Outcome.INVALID, error=error)
+    return prepared
 
+
+def _sort_out(
+    prepared: list[_Prepared], agent: Agent, results: dict[int, ItemResult]
+) -> tuple[list[_Prepared], list[_Prepared]]:
+    """Items already received are answered from what was stored; the rest are new, or
+    carry a NIK that is already a participant's (or an earlier item's of the batch)."""
     existing = _registrations_by_uuid([entry.item.client_uuid for entry in prepared])
     digests = {entry.participant.nik_digest for entry in prepared}
     taken_niks = set(
         Participant.objects.filter(nik_digest__in=digests).values_list("nik_digest", flat=True)
     )
-
     new: list[_Prepared] = []
     nik_taken: list[_Prepared] = []
     for entry in prepared:
@@ -438,47 +497,45 @@ def registrations_register(
         else:
             taken_niks.add(entry.participant.nik_digest)  # a second item with this NIK conflicts
             new.append(entry)
+    return new, nik_taken
 
-    for entry in new:
-        entry.registration.channel = channel
+
+def _insert_new(
+    new: list[_Prepared], agent: Agent, results: dict[int, ItemResult]
+) -> list[_Prepared]:
+    """Inserts the new items in one go, or one by one when a concurrent request took a
+    NIK, client_uuid or code in between; returns the items whose NIK was taken."""
     _assign_codes(new)
     try:
         _insert_all(new)
-        for entry in new:
-            results[entry.index] = ItemResult(
-                entry.item.client_uuid, Outcome.CREATED, entry.registration
-            )
     except IntegrityError:
+        nik_taken = []
         for entry in new:
             result = _insert_one(entry, agent)
             if result is None:
                 nik_taken.append(entry)
             else:
                 results[entry.index] = result
-    if nik_taken:
-        for entry, result in zip(nik_taken, _resolve_taken(nik_taken, agent), strict=True):
-            results[entry.index] = result
+        return nik_taken
+    for entry in new:
+        results[entry.index] = ItemResult(
+            entry.item.client_uuid, Outcome.CREATED, entry.registration
+        )
+    return []
 
-    for index in later_copies:
-        first_index = first_of_uuid[items[index].client_uuid]
+
+def _answer_later_copies(later_copies: list[_LaterCopy], results: dict[int, ItemResult]) -> None:
+    """A client_uuid sent twice in one batch: the copy is a duplicate of the first, or a
+    conflict if it carries another NIK."""
+    for index, item, (first_index, first_item) in later_copies:
         first = results[first_index]
-        assert first is not None  # noqa: S101
-        if items[index].nik.strip() != items[first_index].nik.strip():
+        if item.nik.strip() != first_item.nik.strip():
             results[index] = ItemResult(
-                items[index].client_uuid, Outcome.CONFLICT, error=ClientUuidReusedError()
+                item.client_uuid, Outcome.CONFLICT, error=ClientUuidReusedError()
             )
             continue
         outcome = Outcome.DUPLICATE if first.outcome == Outcome.CREATED else first.outcome
-        results[index] = ItemResult(
-            items[index].client_uuid, outcome, first.registration, first.error
-        )
-
-    created = sum(1 for result in results if result and result.outcome == Outcome.CREATED)
-    logger.info(
-        "registrations received",
-        extra={"agent": agent.code, "items": len(items), "new": created, "channel": channel},
-    )
-    return [result for result in results if result is not None]
+        results[index] = ItemResult(item.client_uuid, outcome, first.registration, first.error)
 
 
 def registration_register_one(*, agent: Agent, item: RegistrationInput) -> ItemResult:

@@ -9,7 +9,6 @@ from fees.services.flags import (
 from fees.services.idle import idle_agents_deactivate
 from fees.services.pending import recomputes_claim_overdue, recomputes_request
 from fees.services.recompute import (
-    NoSchemeError,
     RecomputeResult,
     fees_recompute,
     fees_recompute_branch,
@@ -23,7 +22,6 @@ from fees.services.statements import (
 )
 
 __all__ = [
-    "NoSchemeError",
     "RecomputeResult",
     "fees_recompute",
     "fees_recompute_branch",

@@ -1,7 +1,7 @@
-# The SQL below is assembled from constants and "%s" placeholders only; every value is a
-# bound parameter.
+# The SQL below is assembled from constants, the fragments of fees/rules.py and "%s"
+# placeholders only; every value is a bound parameter.
 # ruff: noqa: S608
-"""Recomputing a month's fees for one branch, set-based.
+"""Recomputing a month's fees for one branch, set-based: the code that pays agents.
 
 Each kind of line is one ``INSERT ... SELECT`` over the month's payment lines, reversals,
 activations and the lines just written, and every line carries a ``source_key`` naming
@@ -11,6 +11,10 @@ what earned it (``commission:<payment line>``, ``bonus:<agent>:<month>``,
 died half-way inserts only what is missing: the ledger ends with exactly the lines of
 one clean run. A PostgreSQL advisory lock per branch and month keeps two runs from
 working the same scope at the same time.
+
+The rounding rule is not written here: commissions and overrides interpolate
+``rules.commission_sql`` and ``rules.share_sql``, and bind ``rules.rate_ppm`` of the
+scheme's rates.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from agents.models import Agent, AgentStatus, Branch, KantorPerisai
 from core.dates import first_day, period_bounds
 from core.db import advisory_xact_lock
 from fees import rules
+from fees.errors import NoSchemeError
 from fees.models import FeeScheme, FlagStatus, LineKind, PendingRecompute
 from fees.services.flags import registrations_flag_by_rules
 from fees.services.statements import statement_targets
@@ -33,10 +38,6 @@ from fees.services.statements import statement_targets
 logger = logging.getLogger(__name__)
 
 HELD_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.CONFIRMED)
-
-
-class NoSchemeError(Exception):
-    pass
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,7 @@ class RecomputeResult:
 def scheme_for(period: str) -> FeeScheme:
     scheme = FeeScheme.objects.in_force(first_day(period)).order_by("-effective_from").first()
     if scheme is None:
-        raise NoSchemeError(f"no fee scheme in force on {first_day(period)}")
+        raise NoSchemeError()
     return scheme
 
 
@@ -82,6 +83,9 @@ def _agent_branches(agent_ids: set[int]) -> dict[int, int]:
 def _insert_commissions(
     branch: Branch, period: str, scheme: FeeScheme, start: Any, end: Any, now: Any
 ) -> int:
+    """A commission line for every payment line received this month, by the running
+    total of the agent's month in arrival order (``rules.commission_sql``). A payment
+    reversed later keeps its line; its reversal is a line of its own."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT DISTINCT pl.agent_id FROM enrollments_paymentline pl "
@@ -99,13 +103,12 @@ def _insert_commissions(
     sql = f"""
         WITH {cte}
         INSERT INTO fees_feeline ({_LINE_COLUMNS})
-        SELECT 'commission:' || c.id, t.statement_id, %s, c.commission, %s, %s, c.agent_id,
-               c.id, c.registration_id, %s, c.held, NULL, NULL, NULL, %s
+        SELECT 'commission:' || c.id, t.statement_id, %s,
+               {rules.commission_sql(running="c.running", amount="c.amount")},
+               %s, %s, c.agent_id, c.id, c.registration_id, %s, c.held, NULL, NULL, NULL, %s
         FROM (
-            SELECT pl.id, pl.agent_id, pl.registration_id,
-                   (CAST(SUM(pl.amount) OVER w AS BIGINT) * %s + 500000) / 1000000
-                   - ((CAST(SUM(pl.amount) OVER w AS BIGINT) - pl.amount) * %s + 500000) / 1000000
-                   AS commission,
+            SELECT pl.id, pl.agent_id, pl.registration_id, pl.amount,
+                   CAST(SUM(pl.amount) OVER w AS BIGINT) AS running,
                    {_HELD.format(registration="pl.registration_id")} AS held
             FROM enrollments_paymentline pl
             WHERE pl.branch_id = %s AND pl.paid_at >= %s AND pl.paid_at < %s
@@ -120,12 +123,12 @@ def _insert_commissions(
         [
             *params,
             LineKind.COMMISSION,
+            ppm,
+            ppm,
             period,
             branch.pk,
             scheme.pk,
             now,
-            ppm,
-            ppm,
             *HELD_FLAG_STATUSES,
             branch.pk,
             start,
@@ -251,7 +254,9 @@ def _insert_bonuses(
 
 
 def _insert_overrides(branch: Branch, period: str, scheme: FeeScheme, now: Any) -> int:
-    """The Kantor Perisai's share of each fee line of its active agents."""
+    """The Kantor Perisai's share (``rules.share_sql``) of each fee line its active
+    agents earned this month: commissions, bonuses and reversals of either, so a negative
+    line has a negative override, rounded half away from zero."""
     offices = dict(
         KantorPerisai.objects.filter(agents__branch=branch, agents__status=AgentStatus.ACTIVE)
         .values_list("pk", "branch_id")
@@ -266,9 +271,7 @@ def _insert_overrides(branch: Branch, period: str, scheme: FeeScheme, now: Any) 
         f"""
         WITH {cte}
         INSERT INTO fees_feeline ({_LINE_COLUMNS})
-        SELECT 'override:' || l.id, t.statement_id, %s,
-               CASE WHEN l.amount >= 0 THEN (l.amount * %s + 500000) / 1000000
-                    ELSE -((-l.amount * %s + 500000) / 1000000) END,
+        SELECT 'override:' || l.id, t.statement_id, %s, {rules.share_sql("l.amount")},
                %s, l.branch_id, l.agent_id, l.payment_line_id, l.registration_id, %s, l.held,
                l.id, NULL, NULL, %s
         FROM fees_feeline l
@@ -281,7 +284,6 @@ def _insert_overrides(branch: Branch, period: str, scheme: FeeScheme, now: Any) 
         [
             *params,
             LineKind.OVERRIDE,
-            ppm,
             ppm,
             period,
             scheme.pk,

@@ -1,12 +1,13 @@
 import csv
+import datetime
 import io
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from agents.models import Agent, AgentStatus, AgentStatusChange, StaffProfile
-from tests.agents.conftest import PASSWORD, active_agent, apply_agent, new_nik, staff
+from agents.models import Agent, AgentStatus, AgentStatusChange, KantorPerisai, StaffProfile
+from tests.builders import PASSWORD, active_agent, apply_agent, new_nik, staff
 
 pytestmark = pytest.mark.django_db
 
@@ -86,20 +87,7 @@ def test_branch_staff_apply_train_and_activate_an_agent_in_the_admin(kendari):
     user = staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari)
     client = signed_in(user)
     nik = new_nik(3131)
-    response = client.post(
-        f"{CHANGELIST}add/",
-        {
-            "branch": kendari.pk,
-            "full_name": "Wa Ode Sitti",
-            "nik": nik,
-            "phone": "0812 3333 4444",
-            "bank": "BRI",
-            "bank_account_number": "1234567890",
-            "kantor_perisai": "",
-            "password1": PASSWORD,
-            "password2": PASSWORD,
-        },
-    )
+    response = client.post(f"{CHANGELIST}add/", application(kendari, nik=nik))
     assert response.status_code == 302, response.content.decode()[:2000]
     agent = Agent.objects.get(full_name="Wa Ode Sitti")
     assert (agent.code, agent.status, agent.phone) == ("KDI-0001", "applicant", "+6281233334444")
@@ -230,3 +218,129 @@ def test_deactivating_in_the_admin_locks_the_agent_token_out(world, kendari, api
         {"action": "deactivate", "_selected_action": [agent.pk], "apply": "1", "reason": "Idle"},
     )
     assert api_client.get("/api/v1/agent/me").json()["code"] == "agent_not_active"
+
+
+# The services' rules, shown by the admin ---------------------------------------------
+
+
+def application(branch, **overrides) -> dict:
+    return {
+        "branch": branch.pk,
+        "full_name": "Wa Ode Sitti",
+        "nik": new_nik(3131),
+        "phone": "0812 3333 4444",
+        "bank": "BRI",
+        "bank_account_number": "1234567890",
+        "kantor_perisai": "",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+        **overrides,
+    }
+
+
+def form_errors(response) -> dict:
+    assert response.status_code == 200, response.status_code
+    return dict(response.context["adminform"].form.errors)
+
+
+def test_the_add_form_shows_every_refusal_of_the_service_at_its_field(kendari, manado):
+    other_branch = KantorPerisai.objects.create(code="KP-MDO-01", name="KP Manado", branch=manado)
+    client = signed_in(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+    response = client.post(
+        f"{CHANGELIST}add/",
+        application(
+            kendari,
+            nik="1234",
+            full_name="---",
+            phone="021-555-1234",
+            kantor_perisai=other_branch.pk,
+        ),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert form_errors(response) == {
+        "nik": ["A NIK is 16 digits."],
+        "full_name": ["A name must contain at least one letter."],
+        "phone": ["Enter an Indonesian mobile number, e.g. 081234567890."],
+        "kantor_perisai": ["The Kantor Perisai must belong to the agent's branch."],
+    }
+    assert not Agent.objects.exists()
+    kendari.refresh_from_db()
+    assert kendari.last_agent_number == 0
+
+
+def test_the_add_form_shows_a_weak_password_at_the_password_and_writes_nothing(kendari):
+    client = signed_in(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    response = client.post(
+        f"{CHANGELIST}add/",
+        application(kendari, password1="12345678", password2="12345678"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    errors = form_errors(response)
+    assert set(errors) == {"password1"}
+    assert "This password is too common." in errors["password1"]
+    assert not Agent.objects.exists()
+    kendari.refresh_from_db()
+    assert kendari.last_agent_number == 0  # the attempt was rolled back whole
+
+
+def change_form(agent, **overrides) -> dict:
+    return {
+        "full_name": agent.full_name,
+        "phone": agent.phone,
+        "bank": agent.bank,
+        "bank_account_number": agent.bank_account_number,
+        "kantor_perisai": "",
+        "new_password": "",
+        "trainings-TOTAL_FORMS": "0",
+        "trainings-INITIAL_FORMS": "0",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+        **overrides,
+    }
+
+
+def test_the_change_form_shows_the_services_refusals_at_their_fields(kendari):
+    agent = apply_agent(kendari, full_name="Agen Lama")
+    client = signed_in(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    url = f"{CHANGELIST}{agent.pk}/change/"
+    response = client.post(
+        url,
+        change_form(agent, full_name="Agen Baru", phone="12345"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert form_errors(response) == {
+        "phone": ["Enter an Indonesian mobile number, e.g. 081234567890."]
+    }
+    response = client.post(
+        url, change_form(agent, new_password="12345678"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "This password is too common." in form_errors(response)["new_password"]
+    agent.refresh_from_db()
+    assert agent.full_name == "Agen Lama"
+    assert agent.user.check_password(PASSWORD)
+
+
+def test_a_refusal_for_an_inline_is_shown_above_the_form_and_nothing_is_saved(kendari):
+    agent = apply_agent(kendari, full_name="Agen Lama")
+    client = signed_in(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    tomorrow = kendari.local_today() + datetime.timedelta(days=1)
+    response = client.post(
+        f"{CHANGELIST}{agent.pk}/change/",
+        change_form(
+            agent,
+            full_name="Agen Baru",
+            **{
+                "trainings-TOTAL_FORMS": "1",
+                "trainings-0-completed_on": tomorrow.isoformat(),
+                "trainings-0-trainer": "Tim Pemasaran BPU",
+                "trainings-0-branch": kendari.pk,
+            },
+        ),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert form_errors(response) == {
+        "__all__": ["A training is recorded once it has been completed."]
+    }
+    agent.refresh_from_db()
+    assert agent.full_name == "Agen Lama"  # the agent's change went back with it
+    assert not agent.trainings.exists()

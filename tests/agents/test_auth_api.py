@@ -1,14 +1,13 @@
-import threading
 import types
 
 import pytest
-from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from agents import services
 from agents.models import AgentStatus
-from tests.agents.conftest import PASSWORD, active_agent, apply_agent, new_nik
+from tests.builders import PASSWORD, active_agent, apply_agent, new_nik
+from tests.races import race, run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -219,25 +218,8 @@ def test_a_successful_sign_in_clears_the_username_count(api_client, kendari, set
 def test_throttling_holds_under_concurrent_attempts(kendari):
     agent = active_agent(kendari)
     attempts, limit = 16, 4
-    barrier = threading.Barrier(attempts)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def attempt() -> None:
-        try:
-            barrier.wait()
-            response = sign_in(APIClient(), agent.code, "wrong")
-            with lock:
-                statuses.append(response.status_code)
-        finally:
-            connection.close()
-
     with override_settings(AUTH_THROTTLE_USERNAME=(limit, WINDOW)):
-        threads = [threading.Thread(target=attempt) for _ in range(attempts)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        statuses = race(lambda _: sign_in(APIClient(), agent.code, "wrong").status_code, attempts)
 
     assert sorted(statuses) == [401] * limit + [429] * (attempts - limit)
 
@@ -324,28 +306,6 @@ def test_a_success_gives_back_only_its_own_slot(api_client, kendari, settings):
     assert sign_in(api_client, "KDI-9101", "x", **ip).status_code == 429
 
 
-def _concurrently(calls) -> list[int]:
-    barrier = threading.Barrier(len(calls))
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def run(call) -> None:
-        try:
-            barrier.wait()
-            status = call()
-            with lock:
-                statuses.append(status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
-
-
 @pytest.mark.postgres
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -356,14 +316,11 @@ def test_the_address_limit_counts_failures_exactly_under_concurrent_attempts(ken
     ip = {"REMOTE_ADDR": "203.0.113.70"}
     limit = 8
     with override_settings(AUTH_THROTTLE_IP=(limit, WINDOW)):
-        successes = _concurrently(
-            [lambda a=agent: sign_in(APIClient(), a.code, **ip).status_code for agent in agents]
+        successes = run_together(
+            *(lambda a=agent: sign_in(APIClient(), a.code, **ip).status_code for agent in agents)
         )
         assert successes == [200] * len(agents)
-        failures = _concurrently(
-            [
-                lambda n=n: sign_in(APIClient(), f"KDI-9{n:03d}", "wrong", **ip).status_code
-                for n in range(14)
-            ]
+        failures = race(
+            lambda n: sign_in(APIClient(), f"KDI-9{n:03d}", "wrong", **ip).status_code, 14
         )
     assert sorted(failures) == [401] * limit + [429] * (14 - limit)

@@ -1,9 +1,8 @@
 import datetime
-import threading
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 
 from agents import services
 from agents.errors import (
@@ -17,7 +16,8 @@ from agents.errors import (
 from agents.models import Agent, AgentStatus, AgentStatusChange, KantorPerisai
 from core import crypto
 from core.exceptions import InvalidInputError
-from tests.agents.conftest import active_agent, apply_agent, new_nik, train
+from tests.builders import active_agent, apply_agent, new_nik, train
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -229,29 +229,6 @@ def test_the_status_history_is_append_only_in_the_database(kendari):
         AgentStatusChange.objects.filter(pk=change.pk).delete()
 
 
-def _race(target, count: int) -> list[object]:
-    """Runs target() in ``count`` threads released together; returns what each
-    returned or raised."""
-    barrier = threading.Barrier(count)
-    results: list[object] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_activations_of_the_same_nik_let_exactly_one_through(kendari, manado):
@@ -260,7 +237,9 @@ def test_concurrent_activations_of_the_same_nik_let_exactly_one_through(kendari,
     for agent in applicants:
         train(agent)
 
-    results = _race(lambda i: services.agent_activate(agent=applicants[i], by=None), 2)
+    results = race(
+        lambda i: services.agent_activate(agent=applicants[i], by=None), 2, return_exceptions=True
+    )
 
     activated = [r for r in results if isinstance(r, Agent)]
     refused = [r for r in results if isinstance(r, AgentDuplicateNikError)]
@@ -272,7 +251,7 @@ def test_concurrent_activations_of_the_same_nik_let_exactly_one_through(kendari,
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_applications_in_one_branch_get_distinct_codes(kendari):
-    results = _race(lambda i: apply_agent(kendari).code, 6)
+    results = race(lambda i: apply_agent(kendari).code, 6)
     assert sorted(str(code) for code in results) == [f"KDI-{n:04d}" for n in range(1, 7)], results
 
 

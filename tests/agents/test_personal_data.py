@@ -5,7 +5,7 @@ import logging
 import pytest
 
 from agents.models import StaffProfile
-from tests.agents.conftest import PASSWORD, active_agent, new_nik, staff
+from tests.builders import PASSWORD, active_agent, new_nik, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.test import Client
 
 from fees.models import FlagRule, RegistrationFlag
 from tallies.models import BranchTarget
-from tests.enrollments.conftest import REGISTRATIONS, body, post
+from tests.builders import REGISTRATIONS, body, post
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from enrollments.models import Payment
-from tests.enrollments.test_payments import PAYMENTS, Channel
+from tests.builders import PAYMENTS, ChannelClient
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +28,10 @@ def test_a_nul_character_in_the_address_is_a_400(client_a, path):
 
 
 def test_a_nul_character_in_a_partner_path_is_a_400_and_nothing_changes():
-    channel = Channel()
-    response = channel.post(f"{PAYMENTS}/a%00b/reversal", {"reason": "x"})
+    channel_client = ChannelClient()
+    response = channel_client.post(f"{PAYMENTS}/a%00b/reversal", {"reason": "x"})
     assert response.status_code == 400, response.content
-    response = channel.post("/api/v1/partner/permit-checks/PC%00x", {})
+    response = channel_client.post("/api/v1/partner/permit-checks/PC%00x", {})
     assert response.status_code == 400
 
 
@@ -45,9 +45,9 @@ def test_json_nested_a_thousand_deep_is_a_400(client_a, authenticated):
 
 
 def test_an_amount_past_bigint_is_refused_not_a_500(client_a):
-    from tests.enrollments.conftest import EXAMPLE, post
+    from tests.builders import EXAMPLE, post
 
     registered = post(client_a, EXAMPLE).json()
-    response = Channel().pay(registered["payment_code"], 10**30, 1)
+    response = ChannelClient().pay(registered["payment_code"], 10**30, 1)
     assert 400 <= response.status_code < 500, response.content
     assert not Payment.objects.exists()

@@ -10,7 +10,7 @@ import pytest
 from django.utils.translation import override
 from rest_framework import fields, serializers
 
-from tests.enrollments.conftest import REGISTRATIONS, SYNC, body, post
+from tests.builders import REGISTRATIONS, SYNC, body, post
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,7 @@ from django.test import Client
 
 from agents.models import StaffProfile
 from core.models import PersonalDataLookup
-from tests.agents.conftest import active_agent, new_nik, staff
-from tests.enrollments.conftest import EXAMPLE, agent_client, post
+from tests.builders import EXAMPLE, active_agent, agent_client, new_nik, post, staff
 
 pytestmark = pytest.mark.django_db
 

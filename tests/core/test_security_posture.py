@@ -6,7 +6,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 
 from core import crypto
-from tests.agents.conftest import active_agent, new_nik
+from tests.builders import active_agent, new_nik
 
 pytestmark = pytest.mark.django_db
 

@@ -98,7 +98,7 @@ def test_a_second_run_leaves_the_users_own_data_alone(caplog):
     from core.dates import period_of
     from fees.models import StatementStatus
     from fees.services import fees_recompute_branch
-    from tests.fees.conftest import pay, register
+    from tests.builders import pay, register
 
     with caplog.at_level(logging.INFO):
         output = seed("--password", "demo-pass-2026")

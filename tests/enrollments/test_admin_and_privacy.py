@@ -5,8 +5,7 @@ from django.test import Client
 
 from agents.models import StaffProfile
 from enrollments.models import Registration
-from tests.agents.conftest import active_agent, staff
-from tests.enrollments.conftest import SYNC, agent_client, body, post
+from tests.builders import SYNC, active_agent, agent_client, body, post, staff
 
 pytestmark = pytest.mark.django_db
 

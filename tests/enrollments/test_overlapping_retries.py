@@ -13,7 +13,7 @@ from core.models import IdempotencyRecord
 from enrollments.models import Participant, Registration
 from enrollments.services import registrations as services
 from enrollments.services.registrations import Outcome
-from tests.enrollments.conftest import SYNC, body, post
+from tests.builders import SYNC, body, post
 
 
 def sync(client, items, **extra):
@@ -21,7 +21,7 @@ def sync(client, items, **extra):
 
 
 def _inputs(items: list[dict]) -> list[services.RegistrationInput]:
-    from enrollments.apis import RegistrationInputSerializer, registration_input
+    from enrollments.apis.agent import RegistrationInputSerializer, registration_input
 
     validator = RegistrationInputSerializer()
     return [registration_input(validator.run_validation(item)) for item in items]

@@ -12,7 +12,7 @@ from enrollments.plausibility import (
     birth_date_warnings,
     consent_warnings,
 )
-from tests.enrollments.conftest import EXAMPLE, SYNC, body, post
+from tests.builders import EXAMPLE, SYNC, body, post
 
 CAPTURED = EXAMPLE["captured_at"]  # 20 November 2026, 09:15 WITA
 CAPTURE_DAY = datetime.date(2026, 11, 20)

@@ -1,17 +1,16 @@
 import datetime
-import threading
 import uuid
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from agents import services as agent_services
 from core.models import IdempotencyRecord
 from core.tasks import purge_idempotency_keys
 from enrollments.models import Participant, ProgramRate, Registration
-from tests.enrollments.conftest import EXAMPLE, REGISTRATIONS, agent_client, body, post
+from tests.builders import EXAMPLE, REGISTRATIONS, agent_client, body, post
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -179,31 +178,12 @@ def test_idempotency_keys_older_than_thirty_days_are_purged_but_replays_stay_dup
     assert Registration.objects.count() == 1
 
 
-def _race(count: int, target) -> list:
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = target(index)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_twenty_concurrent_posts_with_one_key_make_one_row_and_twenty_identical_answers(agent_a):
     clients = [agent_client(agent_a) for _ in range(20)]
     key = str(uuid.uuid4())
-    responses = _race(20, lambda i: post(clients[i], EXAMPLE, key=key))
+    responses = race(lambda i: post(clients[i], EXAMPLE, key=key), 20)
     answers = {(r.status_code, r.content) for r in responses}
     assert len(answers) == 1, answers
     assert responses[0].status_code == 201
@@ -215,6 +195,6 @@ def test_twenty_concurrent_posts_with_one_key_make_one_row_and_twenty_identical_
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_agents_racing_the_same_nik_one_201_one_409(agent_a, agent_b):
     clients = [agent_client(agent_a), agent_client(agent_b)]
-    responses = _race(2, lambda i: post(clients[i], {**EXAMPLE, "client_uuid": str(uuid.uuid4())}))
+    responses = race(lambda i: post(clients[i], {**EXAMPLE, "client_uuid": str(uuid.uuid4())}), 2)
     assert sorted(r.status_code for r in responses) == [201, 409]
     assert Participant.objects.count() == 1

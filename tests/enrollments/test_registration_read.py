@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from enrollments.models import Participant, Registration
-from tests.enrollments.conftest import REGISTRATIONS, SYNC, body, post
+from tests.builders import REGISTRATIONS, SYNC, body, post
 
 pytestmark = pytest.mark.django_db
 

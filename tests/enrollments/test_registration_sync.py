@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from agents import services
 from enrollments.models import Participant, Registration
-from tests.enrollments.conftest import SYNC, body, post
+from tests.builders import SYNC, body, post
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,9 @@ from agents.models import Branch
 from enrollments.models import Participant
 from enrollments.services import participant_statuses_refresh
 from enrollments.tasks import refresh_participant_statuses
-from tests.agents.conftest import active_agent
 from tests.agents.factories import BranchFactory
+from tests.builders import active_agent, agent_client, body, post
 from tests.core.factories import RegencyFactory
-from tests.enrollments.conftest import agent_client, body, post
 
 pytestmark = pytest.mark.django_db
 

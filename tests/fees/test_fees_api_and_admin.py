@@ -9,9 +9,7 @@ from django.test import Client
 from agents.models import StaffProfile
 from fees import services
 from fees.models import FeeStatement, StatementStatus
-from tests.agents.conftest import active_agent, staff
-from tests.enrollments.conftest import agent_client
-from tests.fees.conftest import iso, pay, register
+from tests.builders import active_agent, agent_client, iso, pay, register, staff
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from fees.models import (
     StatementStatus,
 )
 from fees.services.flags import _bursts
-from tests.agents.conftest import active_agent
-from tests.fees.conftest import iso, pay, register
+from tests.builders import active_agent, iso, pay, register
 
 pytestmark = pytest.mark.django_db
 

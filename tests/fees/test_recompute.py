@@ -1,21 +1,35 @@
 import datetime
 import threading
 import time
+from decimal import Decimal
 from unittest import mock
 
 import pytest
+import time_machine
+from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError, Sum
 
 from agents.models import KantorPerisai
+from core.exceptions import ApplicationError
 from enrollments import services as enrollment_services
 from enrollments.models import PaymentLine
 from fees import services
-from fees.models import FeeLine, FeeStatement, LineKind, PendingRecompute, StatementStatus
+from fees.errors import NoSchemeError
+from fees.models import (
+    FeeLine,
+    FeeScheme,
+    FeeStatement,
+    LineKind,
+    PendingRecompute,
+    RegistrationFlag,
+    StatementStatus,
+)
 from fees.rules import commission_lines
 from fees.services import recompute
-from tests.agents.conftest import active_agent
-from tests.fees.conftest import iso, pay, register
+from fees.tasks import recompute_branch
+from tests.builders import active_agent, iso, pay, register
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -286,24 +300,8 @@ def test_two_recomputes_at_once_leave_the_lines_of_one(kendari, channel, no_auto
     agent = active_agent(kendari)
     for n in range(1, 41):
         pay(channel, register(agent, n), months=1, at=iso(d(2026, 10, 1 + n % 28)))
-    barrier = threading.Barrier(2)
-    errors: list[Exception] = []
-
-    def run() -> None:
-        try:
-            barrier.wait()
-            services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    # Fails with the error if either recompute raised.
+    race(lambda _: services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER), 2)
     commissions = FeeLine.objects.filter(kind=LineKind.COMMISSION)
     assert commissions.count() == 40
     assert sum(line.amount for line in commissions) == sum(commission_lines([36_800] * 40, 150_000))
@@ -340,3 +338,155 @@ def test_eager_mode_recomputes_after_every_quick_payment_and_reversal(
     reversal = FeeLine.objects.get(kind=LineKind.REVERSAL)
     assert reversal.reverses == commissions.get(registration=second)
     assert not PendingRecompute.objects.exists()
+
+
+# Paths of the SQL with a worked example each: overrides on negative lines, the reversal
+# of a bonus no longer earned, flagged activations left out of the bonus.
+
+# 20:00 on 28 October in Kendari (WITA).
+LATE_OCTOBER = datetime.datetime(2026, 10, 28, 12, 0, tzinfo=datetime.UTC)
+
+
+def scheme_from_october(**changes) -> FeeScheme:
+    """A scheme in force from 1 October 2026, the 2024 scheme's rates unless changed."""
+    values = {
+        "name": "Skema uji",
+        "commission_percent": Decimal("15"),
+        "bonus_amount": 500_000,
+        "bonus_min_activations": 50,
+        "override_percent": Decimal("10"),
+        "effective_from": d(2026, 10, 1),
+    } | changes
+    return FeeScheme.objects.create(**values)
+
+
+def with_office(agent, branch) -> KantorPerisai:
+    office = KantorPerisai.objects.create(code=f"KP-{agent.pk}", name="KP", branch=branch)
+    type(agent).objects.filter(pk=agent.pk).update(kantor_perisai=office)
+    return office
+
+
+def office_total(office, period: str) -> int:
+    return (
+        FeeLine.objects.filter(
+            statement__kantor_perisai=office, statement__period=period, held=False
+        ).aggregate(total=Sum("amount"))["total"]
+        or 0
+    )
+
+
+def test_a_reversal_takes_back_the_office_s_override_rounded_away_from_zero(
+    kendari, channel, no_auto_recompute
+):
+    # Commission: 15% of 36,800 = 5,520. Override at 0.625%: 34.5 -> 35.
+    # The reversal in November: -5,520, and its override -34.5 -> -35, not the -34 that
+    # (amount x rate + half) / 10^6 truncated would give: the office gives back what it got.
+    scheme_from_october(override_percent=Decimal("0.625"))
+    agent = active_agent(kendari)
+    office = with_office(agent, kendari)
+    with time_machine.travel(LATE_OCTOBER):
+        pay(channel, register(agent, 1), months=1, at=iso(d(2026, 10, 5)), ref="P-OKT")
+        services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    with time_machine.travel(datetime.datetime(2026, 11, 10, 2, 0, tzinfo=datetime.UTC)):
+        enrollment_services.payment_reverse(channel=channel, channel_ref="P-OKT")
+        services.fees_recompute_branch(branch_id=kendari.pk, period="2026-11")
+
+    reversal = FeeLine.objects.get(kind=LineKind.REVERSAL)
+    assert (reversal.amount, reversal.earned_period) == (-5_520, "2026-11")
+    override = FeeLine.objects.get(kind=LineKind.OVERRIDE, override_of=reversal)
+    assert override.amount == -35
+    assert override.statement.kantor_perisai == office
+    assert (office_total(office, OCTOBER), office_total(office, "2026-11")) == (35, -35)
+    assert (statement_total(agent, OCTOBER), statement_total(agent, "2026-11")) == (5_520, -5_520)
+
+
+def test_a_bonus_no_longer_earned_is_reversed_with_its_override(
+    kendari, channel, no_auto_recompute
+):
+    # Two activations earn the Rp500,000 bonus; the office gets 10% of every line.
+    # Before the reversal: agent 5,520 + 5,520 + 500,000 = 511,040; office 552 + 552 +
+    # 50,000 = 51,104.
+    # One payment reversed in October leaves one activation: the bonus is reversed
+    # (-500,000) with the commission (-5,520): agent 5,520; office 552 + 552 + 50,000
+    # - 552 - 50,000 = 552.
+    scheme_from_october(bonus_min_activations=2)
+    with time_machine.travel(LATE_OCTOBER):
+        agent = active_agent(kendari)
+        office = with_office(agent, kendari)
+        pay(channel, register(agent, 1), months=1, at=iso(d(2026, 10, 5)))
+        pay(channel, register(agent, 2), months=1, at=iso(d(2026, 10, 6)), ref="P-KEDUA")
+        services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+        assert (statement_total(agent, OCTOBER), office_total(office, OCTOBER)) == (511_040, 51_104)
+
+        enrollment_services.payment_reverse(channel=channel, channel_ref="P-KEDUA")
+        services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+        services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)  # reversed once
+
+    bonus = FeeLine.objects.get(kind=LineKind.ACQUISITION_BONUS)
+    taken_back = FeeLine.objects.get(reverses=bonus)
+    assert (taken_back.kind, taken_back.amount) == (LineKind.REVERSAL, -500_000)
+    assert taken_back.source_key == f"reversal:{bonus.pk}"
+    assert taken_back.statement.period == OCTOBER
+    override = FeeLine.objects.get(override_of=taken_back)
+    assert (override.amount, override.statement.kantor_perisai) == (-50_000, office)
+    assert (statement_total(agent, OCTOBER), office_total(office, OCTOBER)) == (5_520, 552)
+
+
+def test_activations_of_flagged_registrations_earn_no_bonus(kendari, channel, no_auto_recompute):
+    # Bonus at two activations. Agent A: two clean recruits -> 5,520 x 2 + 500,000 =
+    # 511,040. Agent B: one clean recruit and one whose NIK was issued in another province
+    # (flagged by the rules): one activation counts, no bonus; the flagged recruit's
+    # 5,520 is held, so B is paid 5,520.
+    scheme_from_october(bonus_min_activations=2)
+    with time_machine.travel(LATE_OCTOBER):
+        clean, suspect = active_agent(kendari), active_agent(kendari)
+        for n in (1, 2):
+            pay(channel, register(clean, n), months=1, at=iso(d(2026, 10, 5)))
+        pay(channel, register(suspect, 3), months=1, at=iso(d(2026, 10, 5)))
+        far = register(suspect, 4)
+        type(far.participant).objects.filter(pk=far.participant_id).update(nik_province_code="31")
+        pay(channel, far, months=1, at=iso(d(2026, 10, 5)))
+        services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+
+    assert RegistrationFlag.objects.get().registration == far
+    bonuses = FeeLine.objects.filter(kind=LineKind.ACQUISITION_BONUS)
+    assert [(line.agent, line.amount) for line in bonuses] == [(clean, 500_000)]
+    assert FeeLine.objects.get(registration=far).held is True
+    assert (statement_total(clean, OCTOBER), statement_total(suspect, OCTOBER)) == (511_040, 5_520)
+
+
+@pytest.mark.parametrize(
+    ("review", "bonus"),
+    [
+        (None, 0),  # a staff flag awaiting review
+        (services.flags_confirm_fraud, 0),
+        (services.flags_clear, 500_000),  # cleared before the recompute: it counts
+    ],
+)
+def test_a_staff_flag_keeps_an_activation_out_of_the_bonus_until_cleared(
+    kendari, channel, no_auto_recompute, staff_user, review, bonus
+):
+    scheme_from_october(bonus_min_activations=2)
+    with time_machine.travel(LATE_OCTOBER):
+        agent = active_agent(kendari)
+        pay(channel, register(agent, 1), months=1, at=iso(d(2026, 10, 5)))
+        doubtful = register(agent, 2)
+        services.registration_flag(registration=doubtful, by=staff_user, note="Tanda tangan")
+        if review is not None:
+            review(registration=doubtful, by=staff_user)
+        pay(channel, doubtful, months=1, at=iso(d(2026, 10, 6)))
+        services.fees_recompute_branch(branch_id=kendari.pk, period=OCTOBER)
+    bonuses = FeeLine.objects.filter(kind=LineKind.ACQUISITION_BONUS)
+    assert sum(line.amount for line in bonuses) == bonus
+
+
+def test_a_month_without_a_scheme_answers_its_requests_and_says_so(kendari):
+    PendingRecompute.objects.create(branch=kendari, period="2017-06")  # before any scheme
+    with pytest.raises(NoSchemeError) as refused:
+        services.fees_recompute_branch(branch_id=kendari.pk, period="2017-06")
+    assert isinstance(refused.value, ApplicationError)
+    assert refused.value.code == "fee_scheme_missing"
+    assert not PendingRecompute.objects.exists()
+    assert recompute_branch.run(kendari.pk, "2017-06") == 0  # the task logs and moves on
+    with pytest.raises(CommandError, match="2017-06"):
+        call_command("recompute_fees", "2017-06")

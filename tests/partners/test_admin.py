@@ -10,7 +10,7 @@ from agents.models import StaffProfile
 from core.models import Regency
 from partners import services
 from partners.models import Company, Partner, PartnerApiKey, PartnerKind, PermitCheck
-from tests.agents.conftest import staff
+from tests.builders import staff
 from tests.partners.conftest import CHECKS, api_key_client, company
 from tests.partners.test_companies_import import GOOD
 

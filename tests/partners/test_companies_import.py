@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from partners.models import Company
 
@@ -82,3 +83,31 @@ def test_a_file_that_is_not_utf8_writes_nothing(tmp_path, regencies):
     with pytest.raises(CommandError, match="UTF-8"):
         run(path)
     assert not Company.objects.exists()
+
+
+def test_each_reason_names_its_column_and_every_reason_of_a_row_is_given(tmp_path, regencies):
+    text = HEADER + (
+        "912000123456,,,7471,,1,1,0\n"  # line 2: short NIB and no name
+        "9120001234569,,CV Angka,7471,,dua belas,1,0\n"  # line 3
+        f"9120001234570,,{'x' * 201},7471,,1,1,0\n"  # line 4
+    )
+    with translation.override("en"):
+        output = run(write(tmp_path, text))
+    assert "line 2: nib: A NIB is 13 digits.; name: This field cannot be blank." in output
+    assert "line 3: reported_workforce: " in output
+    assert "line 4: name: Ensure this value has at most 200 characters (it has 201)." in output
+    assert not Company.objects.exists()
+
+
+@pytest.mark.postgres
+def test_numbers_past_their_columns_range_are_rejected_not_a_failed_import(tmp_path, regencies):
+    """The model's own validators know each column's range on this database."""
+    text = GOOD + (
+        "9120001234569,,CV Besar,7471,,3000000000,1,0\n"  # line 4
+        "9120001234570,,CV Lama,7471,,1,1,40000\n"  # line 5
+    )
+    with translation.override("en"):
+        output = run(write(tmp_path, text))
+    assert "created 2, updated 0, unchanged 0, rejected 2" in output
+    assert "line 4: reported_workforce: Ensure this value is less than or equal to" in output
+    assert "line 5: arrears_months: Ensure this value is less than or equal to 32767." in output

@@ -1,16 +1,19 @@
-import threading
+import json
 import uuid
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from partners import services
-from partners.models import PartnerApiKey, PermitCheck
+from core.db import violated_constraint
+from partners import selectors, services
+from partners.models import PERMIT_CHECK_APPLICATION_UNIQUE, PartnerApiKey, PermitCheck
+from partners.serializers import PermitCheckOutputSerializer
 from tests.partners.conftest import CHECKS, api_key_client, company
+from tests.races import race
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +93,41 @@ def test_an_application_ref_reused_for_another_nib_is_a_conflict(ptsp_client):
     company("9120001234567")
     company("9120001234568")
     check(ptsp_client, ref="APP-1")
-    assert check(ptsp_client, nib="9120001234568", ref="APP-1").status_code == 409
+    response = check(ptsp_client, nib="9120001234568", ref="APP-1", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "conflict",
+        "message": "This application reference was already used for another NIB.",
+    }
+
+
+def test_the_answer_sent_is_the_answer_stored_in_the_schemas_shape(ptsp_client):
+    company("9120001234567", npp="")
+    created = check(ptsp_client, ref="APP-1").json()
+    stored = PermitCheck.objects.get()
+    assert created == json.loads(stored.response_body)
+    assert list(created) == list(PermitCheckOutputSerializer().fields)
+    assert created["company"]["npp"] is None
+    assert ptsp_client.get(f"{CHECKS}/{stored.reference}").json() == created
+
+
+@pytest.mark.postgres
+def test_a_repeated_application_is_told_apart_by_its_constraints_name(ptsp, ptsp_key):
+    """The service re-raises any other IntegrityError; this is the name it expects."""
+    company("9120001234567")
+    first = services.permit_check_make(
+        api_key=PartnerApiKey.objects.get(),
+        client_ip="127.0.0.1",
+        nib="9120001234567",
+        permit_type="izin_usaha",
+        application_ref="APP-1",
+        request_body={},
+        base_url="http://testserver/",
+    ).check
+    first.pk, first.reference = None, "PC-0000-00000000"
+    with pytest.raises(IntegrityError) as raised, transaction.atomic():
+        first.save(force_insert=True)
+    assert violated_constraint(raised.value) == PERMIT_CHECK_APPLICATION_UNIQUE
 
 
 def test_a_company_outside_the_jurisdiction_is_403(ptsp_client, province_office):
@@ -229,7 +266,7 @@ def test_create_partner_key_prints_a_working_key_last(ptsp, bank):
     lines = out.getvalue().strip().splitlines()
     assert lines[-2].startswith("Authorization: Api-Key ")
     assert lines[-1].startswith("Signing secret: ")
-    assert services.signing_secrets_live(partner=bank) == [
+    assert selectors.signing_secrets_live(partner=bank) == [
         lines[-1].removeprefix("Signing secret: ")
     ]
 
@@ -240,25 +277,8 @@ def test_throttling_holds_under_concurrent_requests(ptsp, ptsp_key, settings):
     company("9120001234567")
     settings.PARTNER_THROTTLE = (5, 1_000_000)
     count = 16
-    barrier = threading.Barrier(count)
-    statuses: list[int] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            client = api_key_client(ptsp_key)
-            barrier.wait()
-            status = check(client).status_code
-            with lock:
-                statuses.append(status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    clients = [api_key_client(ptsp_key) for _ in range(count)]
+    statuses = race(lambda i: check(clients[i]).status_code, count)
     assert sorted(statuses) == [201] * 5 + [429] * (count - 5)
 
 
@@ -267,25 +287,8 @@ def test_throttling_holds_under_concurrent_requests(ptsp, ptsp_key, settings):
 def test_the_same_application_ref_at_once_makes_one_check(ptsp, ptsp_key):
     company("9120001234567")
     count = 8
-    barrier = threading.Barrier(count)
-    bodies: list[dict] = []
-    lock = threading.Lock()
-
-    def run() -> None:
-        try:
-            client = api_key_client(ptsp_key)
-            barrier.wait()
-            response = check(client, ref="SAME-REF")
-            with lock:
-                bodies.append(response.json())
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    clients = [api_key_client(ptsp_key) for _ in range(count)]
+    bodies = race(lambda i: check(clients[i], ref="SAME-REF").json(), count)
     assert PermitCheck.objects.count() == 1
     assert len({body["reference"] for body in bodies}) == 1
 

@@ -1,12 +1,8 @@
 import pytest
 
+from partners.errors import BadSignatureError, StaleSignatureError
 from partners.rules import CompanyFacts, normalise_npwp, permit_decision
-from partners.signatures import (
-    BadSignatureError,
-    StaleSignatureError,
-    signature_header,
-    signature_verify,
-)
+from partners.signatures import signature_header, signature_verify
 
 NOW = 1_790_000_000
 BODY = b'{"channel_ref":"BNI-000123","amount":110400}'

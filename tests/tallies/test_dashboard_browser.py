@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from agents.models import StaffProfile
 from tallies.models import BranchTarget, DailyTally
-from tests.agents.conftest import PASSWORD, staff
+from tests.builders import PASSWORD, staff
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
 

@@ -13,10 +13,9 @@ from enrollments import services as enrollment_services
 from enrollments.models import Participant, PaymentLine, Registration
 from tallies.models import BranchTarget, DailyTally
 from tallies.services import tallies_backfill, tallies_recompute
-from tests.agents.conftest import active_agent, staff
 from tests.agents.factories import BranchFactory
+from tests.builders import active_agent, pay, register, staff
 from tests.core.factories import RegencyFactory
-from tests.fees.conftest import pay, register
 
 pytestmark = pytest.mark.django_db
 
@@ -82,9 +81,7 @@ def test_counts_match_a_reference_computation_on_random_histories(
             when = base + datetime.timedelta(hours=rng.randrange(0, 24 * 60))
             answer = pay(channel, registration, months=rng.choice((1, 3)), at=when)
             if rng.random() < 0.15:
-                enrollment_services.payment_reverse(
-                    channel=channel, channel_ref=answer.body["channel_ref"]
-                )
+                enrollment_services.payment_reverse(channel=channel, channel_ref=answer.channel_ref)
     days = [d(2026, 9, 1) + datetime.timedelta(days=rng.randrange(0, 60)) for _ in range(6)]
     for day in days:
         tallies_recompute(day=day)
@@ -324,6 +321,13 @@ def test_branch_staff_cannot_open_another_branch_dashboard(tallied, kendari):
     )
     nation = client.get("/admin/tallies/dailytally/dashboard/?year=2021").content.decode()
     assert "Manado" not in nation
+
+
+@pytest.mark.parametrize("year", ["abc", "-1", "1999", "99999999999999999999", "2021.0"])
+def test_a_dashboard_year_that_is_not_a_year_is_404(tallied, kendari, year):
+    client = Client()
+    client.force_login(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+    assert client.get(f"/admin/tallies/dailytally/dashboard/?year={year}").status_code == 404
 
 
 def test_productive_agents_are_counted_among_the_active_ones(kendari, channel, no_auto_recompute):

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from agents.models import Branch
 from fees import services
+from fees.errors import NoSchemeError
 
 
 class Command(BaseCommand):
@@ -30,8 +31,8 @@ class Command(BaseCommand):
         for index, branch in enumerate(branches, start=1):
             try:
                 result = services.fees_recompute_branch(branch_id=branch.pk, period=period)
-            except services.NoSchemeError as exc:
-                raise CommandError(str(exc)) from exc
+            except NoSchemeError as exc:
+                raise CommandError(f"{period}: {exc.message}") from exc
             total += result.inserted
             self.stdout.write(
                 f"  [{index}/{len(branches)}] {branch.code}: {result.inserted} new lines"

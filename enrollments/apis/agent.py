@@ -1,8 +1,9 @@
+"""The agent app's registration endpoints: one registration, an offline batch, the
+agent's own list and detail."""
+
 from __future__ import annotations
 
 import datetime
-import hashlib
-import json
 from typing import Any
 
 from django.conf import settings
@@ -12,21 +13,19 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
-    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 
 from agents.apis import AgentApi
-from core.etags import not_modified
-from core.exceptions import InvalidInputError, error_body, query_filters, validation_fields
-from core.fields import StrictCharField, StrictRegexField, StrictSlugField, UniqueListField
+from core.exceptions import InvalidInputError, error_body, validation_fields
+from core.fields import StrictCharField, StrictRegexField, UniqueListField
+from core.filters import query_filters
 from core.idempotency import checked_key, idempotent_call, request_hash
-from core.messages import nik_error_message
+from core.messages import nik_error_message, phone_error_message
 from core.nik import NikError, parse_nik
 from core.pagination import CursorPagination
 from core.phone import PhoneError, normalise_phone
@@ -34,13 +33,11 @@ from core.schema import ErrorSerializer, error_response
 from enrollments import coverage, plausibility, pricing, selectors, services
 from enrollments.models import (
     PAYMENT_PERIOD_CHOICES,
-    PAYMENT_PERIODS,
     Participant,
     Program,
     Registration,
     Sex,
 )
-from partners.apis import SignedPartnerApi
 
 # One name for the choice set in the schema (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES).
 ConsentMethod = Registration.ConsentMethod
@@ -150,9 +147,7 @@ class RegistrationInputSerializer(serializers.Serializer):
             try:
                 normalise_phone(phone)
             except PhoneError:
-                raise serializers.ValidationError(
-                    _("Enter an Indonesian mobile number, e.g. 081234567890.")
-                ) from None
+                raise serializers.ValidationError(phone_error_message()) from None
         return phone
 
     def validate_captured_at(self, captured_at: Any) -> Any:
@@ -262,8 +257,7 @@ def registration_body(registration: Registration) -> dict[str, Any]:
 
 def _validated_input(data: Any) -> services.RegistrationInput:
     serializer = RegistrationInputSerializer(data=data)
-    if not serializer.is_valid():
-        raise InvalidInputError(fields=serializer.errors)
+    serializer.is_valid(raise_exception=True)
     return serializer.to_input()
 
 
@@ -370,8 +364,7 @@ class RegistrationSyncApi(AgentApi):
     )
     def post(self, request: Request) -> Response:
         envelope = self.EnvelopeSerializer(data=request.data)
-        if not envelope.is_valid():
-            raise InvalidInputError(fields=envelope.errors)
+        envelope.is_valid(raise_exception=True)
         raw_items = envelope.validated_data["items"]
 
         results: list[dict[str, Any] | None] = [None] * len(raw_items)
@@ -455,290 +448,5 @@ class RegistrationDetailApi(AgentApi):
         return Response(registration_body(registration))
 
 
-class ReferenceProgramSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=Program.choices)
-    name = StrictCharField()
-    mandatory = serializers.BooleanField()
-
-
-class ReferenceLevelContributionSerializer(serializers.Serializer):
-    jkk = serializers.IntegerField()
-    jkm = serializers.IntegerField()
-    jht = serializers.IntegerField()
-    monthly_total = serializers.IntegerField()
-    monthly_total_with_jht = serializers.IntegerField()
-
-
-class ReferenceIncomeLevelSerializer(serializers.Serializer):
-    amount = serializers.IntegerField()
-    contribution = ReferenceLevelContributionSerializer(allow_null=True)
-
-
-class ReferenceOccupationSerializer(serializers.Serializer):
-    code = StrictCharField()
-    name = StrictCharField()
-    name_en = StrictCharField()
-
-
-class ReferenceProvinceSerializer(serializers.Serializer):
-    code = StrictCharField()
-    name = StrictCharField()
-
-
-class ReferenceRegencySerializer(serializers.Serializer):
-    code = StrictCharField()
-    name = StrictCharField()
-    province_code = StrictCharField()
-
-
-class ReferenceOutputSerializer(serializers.Serializer):
-    # The reference answer, for the schema (the view builds it as a dict).
-    as_of = serializers.DateField()
-    programs = ReferenceProgramSerializer(many=True)
-    income_levels = ReferenceIncomeLevelSerializer(many=True)
-    payment_periods = serializers.ListField(child=serializers.IntegerField())
-    occupations = ReferenceOccupationSerializer(many=True)
-    consent_methods = serializers.ListField(
-        child=serializers.ChoiceField(choices=Registration.ConsentMethod.choices)
-    )
-    provinces = ReferenceProvinceSerializer(many=True)
-    regencies = ReferenceRegencySerializer(many=True)
-
-
-class ReferenceApi(AgentApi):
-    @extend_schema(
-        operation_id="reference_retrieve",
-        description=(
-            "Everything the app's offline forms need, as in force today in the agent's "
-            "branch. Cache it and send If-None-Match: an unchanged answer is 304."
-        ),
-        parameters=[
-            OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False)
-        ],
-        responses={
-            200: OpenApiResponse(ReferenceOutputSerializer, description="Reference data"),
-            304: OpenApiResponse(description="Not modified"),
-        },
-    )
-    def get(self, request: Request) -> Response:
-        today = self.agent.branch.local_today()
-        snapshot = selectors.reference_snapshot(on=today)
-        provinces, regencies = selectors.provinces_and_regencies()
-        body = {
-            "as_of": today.isoformat(),
-            "programs": [
-                {"code": code, "name": str(label), "mandatory": code in pricing.MANDATORY}
-                for code, label in Program.choices
-            ],
-            "income_levels": [
-                {"amount": amount, "contribution": _level_contribution(amount, snapshot)}
-                for amount in snapshot.income_levels
-            ],
-            "payment_periods": list(PAYMENT_PERIODS),
-            "occupations": [
-                {"code": occupation.code, "name": occupation.name, "name_en": occupation.name_en}
-                for occupation in sorted(snapshot.occupations.values(), key=lambda o: o.name)
-            ],
-            "consent_methods": [code for code, _label in Registration.ConsentMethod.choices],
-            "provinces": [{"code": p.code, "name": p.name} for p in provinces],
-            "regencies": [
-                {"code": r.code, "name": r.name, "province_code": r.province_id} for r in regencies
-            ],
-        }
-        encoded = json.dumps(body, cls=JSONEncoder, sort_keys=True).encode()
-        etag = f'"{hashlib.sha256(encoded).hexdigest()[:32]}"'
-        if not_modified(etag, request.headers.get("If-None-Match")):
-            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        return Response(body, headers={"ETag": etag, "Cache-Control": "private, no-cache"})
-
-
-def _level_contribution(
-    amount: int, snapshot: selectors.ReferenceSnapshot
-) -> dict[str, int] | None:
-    try:
-        without = pricing.price_contribution(
-            declared_income=amount,
-            include_jht=False,
-            period_months=1,
-            rates=snapshot.rates,
-            reliefs=snapshot.reliefs,
-        )
-        with_jht = pricing.price_contribution(
-            declared_income=amount,
-            include_jht=True,
-            period_months=1,
-            rates=snapshot.rates,
-            reliefs=snapshot.reliefs,
-        )
-    except pricing.PricingError:
-        return None
-    return {
-        "jkk": without.jkk,
-        "jkm": without.jkm,
-        "jht": with_jht.jht,
-        "monthly_total": without.monthly_total,
-        "monthly_total_with_jht": with_jht.monthly_total,
-    }
-
-
 class RegistrationListCreateApi(RegistrationListApi, RegistrationCreateApi):
     """One path, two operations (GET lists, POST registers): each stays its own class."""
-
-
-# Payment channels -------------------------------------------------------------------------
-
-
-# Far above any contribution (12 months of the highest income band is under Rp1 billion),
-# far below PostgreSQL's bigint: a larger amount is a channel's error, refused with 400.
-MAX_PAYMENT_AMOUNT = 10**12
-
-
-class PaymentLineInputSerializer(serializers.Serializer):
-    payment_code = StrictCharField(max_length=32)
-    amount = serializers.IntegerField(min_value=1, max_value=MAX_PAYMENT_AMOUNT)
-    months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES)
-
-
-class PaymentLineOutputSerializer(serializers.Serializer):
-    payment_code = StrictCharField()
-    participant_number = StrictCharField()
-    status = serializers.ChoiceField(choices=Participant.Status.choices)
-    paid_through = serializers.DateField()
-    covered_from = serializers.DateField()
-    covered_through = serializers.DateField()
-
-
-class PaymentCreateApi(SignedPartnerApi):
-    class InputSerializer(serializers.Serializer):
-        channel_ref = StrictCharField(max_length=100)
-        payment_code = StrictCharField(max_length=32, required=False)
-        amount = serializers.IntegerField(min_value=1, max_value=MAX_PAYMENT_AMOUNT, required=False)
-        months = serializers.ChoiceField(choices=PAYMENT_PERIOD_CHOICES, required=False)
-        sponsor = StrictSlugField(max_length=40, required=False)
-        lines = serializers.ListField(
-            child=PaymentLineInputSerializer(), required=False, min_length=1, max_length=1000
-        )
-        paid_at = serializers.DateTimeField()
-
-        def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-            single = {"payment_code", "amount", "months"} & set(data)
-            if "sponsor" in data or "lines" in data:
-                if single or not data.get("lines") or "sponsor" not in data:
-                    raise serializers.ValidationError(
-                        _("A sponsor payment has sponsor and lines, and no payment_code.")
-                    )
-            elif single != {"payment_code", "amount", "months"}:
-                raise serializers.ValidationError(_("Send payment_code, amount and months."))
-            return data
-
-    class OutputSerializer(serializers.Serializer):
-        channel_ref = StrictCharField()
-        participant_number = StrictCharField()
-        status = serializers.ChoiceField(choices=Participant.Status.choices)
-        paid_through = serializers.DateField()
-        covered_from = serializers.DateField()
-        covered_through = serializers.DateField()
-
-    class SponsorOutputSerializer(serializers.Serializer):
-        channel_ref = StrictCharField()
-        sponsor = StrictCharField()
-        amount = serializers.IntegerField()
-        lines = PaymentLineOutputSerializer(many=True)
-
-    ANSWER = PolymorphicProxySerializer(
-        component_name="PaymentCreateAnswer",
-        serializers=[OutputSerializer, SponsorOutputSerializer],
-        resource_type_field_name=None,
-    )
-
-    @extend_schema(
-        operation_id="partner_payments_create",
-        description=(
-            "A contribution paid at a channel against a payment code; or, with sponsor and "
-            "lines, a sponsor paying for many participants at once. Signed with "
-            "X-Signature. Idempotent on channel_ref: the same body again gets the same "
-            "answer (200); another body, 409 channel_ref_conflict. A refused payment is "
-            "stored nowhere but the refused-requests log."
-        ),
-        request=InputSerializer,
-        parameters=[
-            OpenApiParameter(
-                "X-Signature",
-                str,
-                OpenApiParameter.HEADER,
-                required=True,
-                description='t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
-            )
-        ],
-        responses={
-            201: ANSWER,
-            200: OpenApiResponse(ANSWER, description="The same channel_ref and body again"),
-            409: error_response("channel_ref_conflict"),
-            422: error_response("amount_mismatch, unknown_payment_code or not_sponsored"),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
-        if not serializer.is_valid():
-            raise InvalidInputError(fields=serializer.errors)
-        data = serializer.validated_data
-        if "lines" in data:
-            lines = [
-                services.PaymentLineInput(line["payment_code"], line["amount"], int(line["months"]))
-                for line in data["lines"]
-            ]
-        else:
-            lines = [
-                services.PaymentLineInput(data["payment_code"], data["amount"], int(data["months"]))
-            ]
-        answer = services.payment_receive(
-            channel=self.api_key.partner,
-            channel_ref=data["channel_ref"],
-            lines=lines,
-            paid_at=data["paid_at"],
-            request_hash=hashlib.sha256(self.raw_body).hexdigest(),
-            sponsor_code=data.get("sponsor"),
-        )
-        return Response(answer.body, status=201 if answer.created else 200)
-
-
-class ReversedParticipantSerializer(serializers.Serializer):
-    participant_number = StrictCharField()
-    status = serializers.ChoiceField(choices=Participant.Status.choices)
-    paid_through = serializers.DateField(allow_null=True)
-
-
-class PaymentReversalApi(SignedPartnerApi):
-    """The channel takes back one of its own payments (refund, chargeback). Idempotent."""
-
-    class InputSerializer(serializers.Serializer):
-        reason = StrictCharField(max_length=500, required=False, allow_blank=True, default="")
-
-    class OutputSerializer(serializers.Serializer):
-        channel_ref = StrictCharField()
-        reversed = serializers.BooleanField()
-        participants = ReversedParticipantSerializer(many=True)
-
-    @extend_schema(
-        operation_id="partner_payments_reversal",
-        description=(
-            "The channel takes back one of its own payments (refund, chargeback). "
-            "Idempotent: a payment already reversed answers 200 with the same body."
-        ),
-        request=InputSerializer,
-        parameters=[OpenApiParameter("X-Signature", str, OpenApiParameter.HEADER, required=True)],
-        responses={
-            201: OpenApiResponse(OutputSerializer, description="Reversed"),
-            200: OpenApiResponse(OutputSerializer, description="Already reversed"),
-        },
-    )
-    def post(self, request: Request, channel_ref: str) -> Response:
-        serializer = self.InputSerializer(data=request.data or {})
-        if not serializer.is_valid():
-            raise InvalidInputError(fields=serializer.errors)
-        answer = services.payment_reverse(
-            channel=self.api_key.partner,
-            channel_ref=channel_ref,
-            reason=serializer.validated_data["reason"],
-        )
-        return Response(answer.body, status=201 if answer.created else 200)

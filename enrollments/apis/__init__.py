@@ -1,0 +1,1 @@
+"""HTTP endpoints of enrollments, one module per audience."""

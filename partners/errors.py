@@ -1,0 +1,47 @@
+"""The partners app's refusals, each with a stable code (docs/architecture.md, "Errors")."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+
+from core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
+
+
+class InvalidApiKeyError(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "not_authenticated"
+    default_message = _("The API key is missing, wrong or revoked.")
+
+
+class BadSignatureError(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "bad_signature"
+    default_message = _("The request signature is missing or wrong.")
+
+
+class StaleSignatureError(ApplicationError):
+    status_code = status.HTTP_401_UNAUTHORIZED
+    code = "stale_signature"
+    default_message = _("The request signature's timestamp is too old or in the future.")
+
+
+class NotPermitOfficeError(PermissionDeniedError):
+    default_message = _("Only PTSP and PATEN offices check permits.")
+
+
+class NotPaymentChannelError(PermissionDeniedError):
+    default_message = _("Only payment channels report payments.")
+
+
+class OutsideJurisdictionError(PermissionDeniedError):
+    default_message = _("This company is outside your office's jurisdiction.")
+
+
+class ApplicationRefReusedError(ConflictError):
+    """An office sent an application reference again with another NIB: the first check
+    stands, and this one is not made."""
+
+    default_message = _("This application reference was already used for another NIB.")
+
+
+class PartnerDoesNotSignError(ConflictError):
+    default_message = _("Only payment channels sign their requests.")
