@@ -153,6 +153,32 @@ class AgentMeApi(AgentApi):
             contributions = serializers.IntegerField(help_text="Rupiah")
             fee = serializers.IntegerField(help_text="Rupiah")
 
+        class RecruitsSerializer(serializers.Serializer):
+            class RetentionSerializer(serializers.Serializer):
+                months = serializers.IntegerField(help_text="3, 6 or 12")
+                registered = serializers.IntegerField(
+                    help_text="Recruits of the cohorts (months of registration) whose figure "
+                    "at this many months is known: that day has passed for all of them."
+                )
+                active = serializers.IntegerField(
+                    help_text="Of them, active this many months after their registration."
+                )
+                pct = serializers.DecimalField(
+                    max_digits=4, decimal_places=1, allow_null=True, coerce_to_string=False
+                )
+
+            active = serializers.IntegerField(help_text="Recruits active today.")
+            retention = RetentionSerializer(many=True)
+            retention_computed_at = serializers.DateTimeField(
+                allow_null=True, help_text="When the retention figures were last computed."
+            )
+            next_period = StrictCharField(help_text="YYYY-MM: next month, in the branch's zone")
+            expected_commission_next_month = serializers.IntegerField(
+                allow_null=True,
+                help_text="Rupiah: the commission if every active recruit pays one month next "
+                "month; null when no fee scheme is in force then.",
+            )
+
         code = StrictCharField()
         full_name = StrictCharField()
         status = StrictCharField()
@@ -164,14 +190,24 @@ class AgentMeApi(AgentApi):
         kantor_perisai = KantorPerisaiSerializer(allow_null=True)
         activated_at = serializers.DateTimeField(allow_null=True)
         month = serializers.SerializerMethodField()
+        recruits = serializers.SerializerMethodField()
 
         @extend_schema_field(MonthSerializer)
         def get_month(self, agent: Agent) -> dict[str, Any]:
             return self.MonthSerializer(self.context["month"]).data
 
+        @extend_schema_field(RecruitsSerializer(allow_null=True))
+        def get_recruits(self, agent: Agent) -> dict[str, Any] | None:
+            """Null when no app provides the recruits' figures."""
+            recruits = self.context["month"].get("recruits")
+            return None if recruits is None else self.RecruitsSerializer(recruits).data
+
     @extend_schema(
         operation_id="agent_me",
-        description="The signed-in agent's profile and this month's figures.",
+        description=(
+            "The signed-in agent's profile, this month's figures and their recruits': active "
+            "today, retention at 3, 6 and 12 months, and the commission expected next month."
+        ),
         responses=OutputSerializer,
     )
     def get(self, request: Request) -> Response:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 
+from core import outage
 from core.exceptions import UnavailableError
 
 logger = logging.getLogger(__name__)
@@ -54,8 +55,11 @@ def attempt_take(
     now = time.time() if now is None else now
     cache_key = _cache_key(scope, key, window, now)
     try:
+        if outage.redis_recently_failed():
+            raise ConnectionError("Redis failed moments ago")
         count = _increment(cache_key, window)
     except Exception as exc:  # the cache's client raises its own connection errors
+        outage.redis_failed()
         logger.warning(
             "throttling: cache unreachable",
             extra={"scope": scope, "fail_open": fail_open, "error": type(exc).__name__},

@@ -1,15 +1,20 @@
+import csv
 from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from agents.admin import BranchScopedAdmin
 from core.admin import MoneyColumnsMixin
-from enrollments import coverage, services
+from core.spreadsheets import cell
+from enrollments import coverage, selectors, services
 from enrollments.models import (
     ContributionRelief,
+    DeathReport,
+    FollowUpContact,
+    FollowUpQueueEntry,
     IncomeLevel,
     Occupation,
     Participant,
@@ -464,3 +469,123 @@ class SponsorshipAdmin(MoneyColumnsMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+@admin.register(FollowUpContact)
+class FollowUpContactAdmin(ReadOnlyAdmin):
+    """The agents' contacts with their recruits, as they recorded them."""
+
+    branch_path = "registration__branch"
+    list_display = ("contacted_at", "agent", "registration", "method", "outcome", "promised_on")
+    list_filter = ("outcome", "method")
+    search_fields = ("registration__participant__participant_number", "agent__code")
+    list_select_related = ("agent", "registration")
+    date_hierarchy = "contacted_at"
+
+
+@admin.register(DeathReport)
+class DeathReportAdmin(ReadOnlyAdmin):
+    """Participants reported deceased by their agent: the branch contacts the family
+    (JKM may be claimed) and closes the case. Reminders stopped when it was opened."""
+
+    list_display = ("participant", "branch", "status", "created_at", "contact")
+    list_filter = ("status", "branch")
+    search_fields = ("participant__participant_number",)
+    list_select_related = ("participant", "branch", "contact")
+    actions = ["close"]
+
+    def has_close_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.change_deathreport")
+
+    @admin.action(description=_("Close the selected cases"), permissions=["close"])
+    def close(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        closed = services.death_reports_close(
+            reports=list(queryset), resolution=_("Closed by %(user)s") % {"user": request.user}
+        )
+        self.message_user(request, _("%(count)d case(s) closed.") % {"count": closed})
+
+
+@admin.register(FollowUpQueueEntry)
+class FollowUpQueueAdmin(ReadOnlyAdmin):
+    """Who is lapsing: participants in arrears or due within 14 days, on their branch's
+    date, the soonest to lapse first, with their agent and the last contact. Staff
+    export it, or send the reminder each one's paid-through calls for now."""
+
+    list_display = (
+        "participant_number",
+        "participant_name",
+        "agent",
+        "paid_through",
+        "arrears",
+        "last_contact",
+    )
+    list_select_related = ("participant", "participant__branch", "agent")
+    search_fields = ("participant__participant_number", "agent__code")
+    list_filter = ("branch",)
+    ordering = ("participant__paid_through", "pk")  # the soonest to lapse first
+    actions = ["export_csv", "send_reminder_now"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        return selectors.follow_up_queue(super().get_queryset(request))
+
+    @admin.display(description=_("participant number"), ordering="participant__participant_number")
+    def participant_number(self, entry: FollowUpQueueEntry) -> str:
+        return entry.participant.participant_number
+
+    @admin.display(description=_("name"))
+    def participant_name(self, entry: FollowUpQueueEntry) -> str:
+        return entry.participant.full_name
+
+    @admin.display(description=_("paid through"), ordering="participant__paid_through")
+    def paid_through(self, entry: FollowUpQueueEntry) -> Any:
+        return entry.participant.paid_through
+
+    @admin.display(description=_("months in arrears"))
+    def arrears(self, entry: FollowUpQueueEntry) -> int:
+        participant = entry.participant
+        return coverage.arrears_months(participant.paid_through, participant.branch.local_today())
+
+    @admin.display(description=_("last contact"))
+    def last_contact(self, entry: FollowUpQueueEntry) -> str:
+        contact = entry.last_contact  # type: ignore[attr-defined]
+        if contact is None:
+            return "—"
+        return f"{contact.contacted_at:%Y-%m-%d} {contact.get_outcome_display()}"
+
+    def get_changelist_instance(self, request: HttpRequest) -> Any:
+        changelist = super().get_changelist_instance(request)
+        contacts = selectors.contacts_by_id([e.last_contact_id for e in changelist.result_list])
+        for entry in changelist.result_list:
+            entry.last_contact = contacts.get(entry.last_contact_id)
+        return changelist
+
+    @admin.action(description=_("Export the selected as CSV"))
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Any]) -> HttpResponse:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="follow-up-queue.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            ["participant_number", "name", "agent", "branch", "paid_through", "arrears_months"]
+        )
+        for entry in queryset.select_related("participant__branch", "agent"):
+            participant = entry.participant
+            writer.writerow(
+                [
+                    participant.participant_number,
+                    cell(participant.full_name),
+                    entry.agent.code,
+                    participant.branch.code,
+                    participant.paid_through,
+                    coverage.arrears_months(
+                        participant.paid_through, participant.branch.local_today()
+                    ),
+                ]
+            )
+        return response
+
+    @admin.action(description=_("Send a reminder now"))
+    def send_reminder_now(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        written = services.reminders_send_now(
+            registrations=queryset.select_related("participant__branch")
+        )
+        self.message_user(request, _("%(count)d reminder(s) queued.") % {"count": written})

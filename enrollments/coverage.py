@@ -68,3 +68,40 @@ def arrears_months(paid_through: datetime.date | None, today: datetime.date) -> 
     if paid_through is None or paid_through >= today:
         return 0
     return (today.year - paid_through.year) * 12 + today.month - paid_through.month
+
+
+# Follow-up buckets: which of an agent's recruits need a visit, on the branch's date.
+AWAITING_PAYMENT_BUCKET = "awaiting_payment"
+DUE = "due"
+ARREARS = "arrears"
+LAPSED = "lapsed"
+FOLLOW_UP_BUCKETS = (AWAITING_PAYMENT_BUCKET, DUE, ARREARS, LAPSED)
+DUE_WITHIN_DAYS = 14
+
+
+def follow_up_bucket(paid_through: datetime.date | None, today: datetime.date) -> str | None:
+    """``awaiting_payment`` (never paid), ``due`` (paid through ends within the next 14
+    days), ``arrears`` (past paid-through, still active), ``lapsed`` (non-active), or
+    ``None`` (paid well ahead). The same dates as ``status_on``."""
+    if paid_through is None:
+        return AWAITING_PAYMENT_BUCKET
+    if paid_through < lapse_cutoff(today):
+        return LAPSED
+    if paid_through < today:
+        return ARREARS
+    if paid_through <= today + datetime.timedelta(days=DUE_WITHIN_DAYS):
+        return DUE
+    return None
+
+
+def bucket_paid_through_range(
+    bucket: str, today: datetime.date
+) -> tuple[datetime.date | None, datetime.date | None]:
+    """The paid-through dates of ``bucket`` on ``today`` as [from, to) bounds (``None``:
+    open); ``awaiting_payment`` is the participants with no paid-through at all."""
+    ranges = {
+        LAPSED: (None, lapse_cutoff(today)),
+        ARREARS: (lapse_cutoff(today), today),
+        DUE: (today, today + datetime.timedelta(days=DUE_WITHIN_DAYS + 1)),
+    }
+    return ranges[bucket]

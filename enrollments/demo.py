@@ -142,6 +142,7 @@ def seed(context: DemoContext) -> None:
     )
     context.note(f"{number} registrations ({created} new)")
     _seed_payments(context)
+    _seed_contacts(context)
 
 
 def _pay(
@@ -254,4 +255,52 @@ def _seed_payments(context: DemoContext) -> None:
     context.note(
         f"{made} new payments (one sponsor payment for {len(sponsored)} participants); "
         f"{refreshed.lapsed} participants lapsed to non-active"
+    )
+
+
+CONTACT_OUTCOMES = ("promised", "unreachable", "paid_elsewhere", "declined", "moved")
+
+
+def _seed_contacts(context: DemoContext) -> None:
+    """A visit or call to every third recruit who is not paid ahead, and one death
+    reported, so the work list shows last contacts and the branch has a case to close.
+    Replays of the same client_uuids change nothing."""
+    now = timezone.now()
+    by_agent: dict[Agent, list[services.ContactInput]] = {}
+    recruits = (
+        demo_registrations()
+        .select_related("agent", "participant__branch")
+        .exclude(participant__paid_through__gt=now.date() + datetime.timedelta(days=14))
+        .order_by("id")
+    )
+    for n, registration in enumerate(recruits):
+        if n % 3:
+            continue
+        rng = random.Random(registration.client_uuid.int + 1)  # noqa: S311 (demo data)
+        outcome = "deceased" if n == 0 else rng.choice(CONTACT_OUTCOMES)
+        contacted_at = max(
+            registration.captured_at, now - datetime.timedelta(days=rng.randint(1, 20))
+        )
+        local_day = contacted_at.astimezone(registration.participant.branch.zone).date()
+        by_agent.setdefault(registration.agent, []).append(
+            services.ContactInput(
+                client_uuid=uuid.uuid5(NAMESPACE, f"demo-contact-{registration.client_uuid}"),
+                registration_id=registration.pk,
+                contacted_at=contacted_at,
+                method=rng.choice(("visit", "call", "message")),
+                outcome=outcome,
+                promised_on=(
+                    local_day + datetime.timedelta(days=rng.randint(1, 14))
+                    if outcome == "promised"
+                    else None
+                ),
+                note="",
+            )
+        )
+    created = 0
+    for agent, items in by_agent.items():
+        results = services.contacts_record(agent=agent, items=items)
+        created += sum(1 for result in results if result.outcome == services.Outcome.CREATED)
+    context.note(
+        f"{sum(len(items) for items in by_agent.values())} follow-up contacts ({created} new)"
     )

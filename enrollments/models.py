@@ -258,6 +258,8 @@ class Participant(NikHolder, TimeStampedModel):
         _("first paid at"), null=True, blank=True, help_text=_("When the first payment was made.")
     )
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    # Set when the participant is reported deceased: no reminder is planned after it.
+    reminders_stopped_at = models.DateTimeField(_("reminders stopped at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-id"]
@@ -579,3 +581,122 @@ class PaymentReversal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}"
+
+
+# Follow-ups ------------------------------------------------------------------------------
+
+
+class ContactMethod(models.TextChoices):
+    VISIT = "visit", _("visit")
+    CALL = "call", _("call")
+    MESSAGE = "message", _("message")
+
+
+class ContactOutcome(models.TextChoices):
+    PROMISED = "promised", _("promised to pay")
+    PAID_ELSEWHERE = "paid_elsewhere", _("paid elsewhere")
+    UNREACHABLE = "unreachable", _("unreachable")
+    DECLINED = "declined", _("declined")
+    MOVED = "moved", _("moved away")
+    DECEASED = "deceased", _("deceased")
+
+
+@audited()
+class FollowUpContact(TimeStampedModel):
+    """An agent's contact with one of their recruits, recorded online or later from the
+    app's offline queue. Replay-safe by ``client_uuid``, like a registration."""
+
+    client_uuid = models.UUIDField(_("client UUID"), unique=True)
+    agent = models.ForeignKey(
+        Agent, on_delete=models.PROTECT, related_name="+", verbose_name=_("agent")
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("registration"),
+    )
+    contacted_at = models.DateTimeField(_("contacted at"))
+    method = models.CharField(_("method"), max_length=16, choices=ContactMethod.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=ContactOutcome.choices)
+    promised_on = models.DateField(_("promised to pay on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-contacted_at", "-id"]
+        verbose_name = _("follow-up contact")
+        verbose_name_plural = _("follow-up contacts")
+        indexes = [
+            models.Index(fields=["registration", "-contacted_at"], name="contact_latest_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=ContactMethod.values), name="contact_method_known"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome__in=ContactOutcome.values),
+                name="contact_outcome_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(outcome=ContactOutcome.PROMISED, promised_on__isnull=False)
+                | (~models.Q(outcome=ContactOutcome.PROMISED) & models.Q(promised_on__isnull=True)),
+                name="contact_promise_dated",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registration_id} {self.outcome}"
+
+
+@audited()
+class DeathReport(TimeStampedModel):
+    """An agent reported a participant deceased: a case for the branch's staff (the
+    family may claim JKM). Reminders to the participant stop when it is opened."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    participant = models.OneToOneField(
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="death_report",
+        verbose_name=_("participant"),
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
+    )
+    contact = models.ForeignKey(
+        FollowUpContact,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reported in contact"),
+    )
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    resolution = models.CharField(_("resolution"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["status", "-created_at"]
+        verbose_name = _("death report")
+        verbose_name_plural = _("death reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["open", "closed"]),
+                name="death_report_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.status}"
+
+
+class FollowUpQueueEntry(Registration):
+    """The branch's follow-up queue in the admin: registrations whose participant is
+    behind or about to be (a view of Registration, no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("follow-up queue entry")
+        verbose_name_plural = _("follow-up queue")

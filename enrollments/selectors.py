@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
+import zoneinfo
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
 
+from agents.models import BRANCH_TIME_ZONES
 from agents.selectors import scoped
 from core.dates import period_bounds
 from core.exceptions import NotFoundError
 from core.models import Province, Regency
-from enrollments import pricing
+from enrollments import coverage, pricing
 from enrollments.models import (
     ContributionRelief,
+    FollowUpContact,
     IncomeLevel,
     Occupation,
     Participant,
@@ -185,3 +191,77 @@ def agent_month_figures(*, agent: Agent, period: str) -> dict[str, int]:
 
 def payment_lines_visible_to(user: User | AnonymousUser) -> QuerySet[PaymentLine]:
     return scoped(PaymentLine.objects.all(), user, branch_path="branch")
+
+
+# Follow-ups ------------------------------------------------------------------------------
+
+
+def _bucket_condition(bucket: str) -> Q:
+    """``bucket`` on each branch's own date: one condition per time zone in use."""
+    if bucket == coverage.AWAITING_PAYMENT_BUCKET:
+        return Q(participant__paid_through__isnull=True)
+    conditions = []
+    now = timezone.now()
+    for zone in BRANCH_TIME_ZONES:
+        today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        start, end = coverage.bucket_paid_through_range(bucket, today)
+        in_zone = Q(participant__branch__time_zone=zone)
+        if start is not None:
+            in_zone &= Q(participant__paid_through__gte=start)
+        if end is not None:
+            in_zone &= Q(participant__paid_through__lt=end)
+        conditions.append(in_zone)
+    return functools.reduce(operator.or_, conditions)
+
+
+def follow_ups_of_agent(*, agent: Agent, bucket: str) -> QuerySet[Registration]:
+    """The agent's own recruits in ``bucket``, most urgent first: the longest waiting to
+    pay, or the soonest to lapse (earliest paid-through). Each carries ``sort_key`` (the
+    cursor's key) and ``last_contact_id``."""
+    sort_key = (
+        F("captured_at")
+        if bucket == coverage.AWAITING_PAYMENT_BUCKET
+        else F("participant__paid_through")
+    )
+    return (
+        Registration.objects.filter(agent=agent)
+        .filter(_bucket_condition(bucket))
+        .select_related("participant", "participant__branch")
+        .annotate(sort_key=sort_key, last_contact_id=_last_contact_id())
+    )
+
+
+def _last_contact_id() -> Subquery:
+    latest = FollowUpContact.objects.filter(registration=OuterRef("pk")).order_by(
+        "-contacted_at", "-id"
+    )
+    return Subquery(latest.values("pk")[:1])
+
+
+def follow_up_queue(registrations: QuerySet[Registration]) -> QuerySet[Registration]:
+    """The branch's queue: of ``registrations`` (already scoped to the staff member),
+    those due or in arrears on their branch's date, the soonest to lapse first, each
+    with ``last_contact_id``."""
+    latest = FollowUpContact.objects.filter(registration=OuterRef("pk")).order_by(
+        "-contacted_at", "-id"
+    )
+    return (
+        registrations.filter(_bucket_condition(coverage.DUE) | _bucket_condition(coverage.ARREARS))
+        .annotate(last_contact_id=Subquery(latest.values("pk")[:1]))
+        .order_by("participant__paid_through", "pk")
+    )
+
+
+def follow_up_counts(*, agent: Agent) -> dict[str, int]:
+    """How many of the agent's recruits are in each bucket, in one query."""
+    counts = Registration.objects.filter(agent=agent).aggregate(
+        **{
+            bucket: Count("pk", filter=_bucket_condition(bucket))
+            for bucket in coverage.FOLLOW_UP_BUCKETS
+        }
+    )
+    return {bucket: counts[bucket] or 0 for bucket in coverage.FOLLOW_UP_BUCKETS}
+
+
+def contacts_by_id(ids: list[int]) -> dict[int, FollowUpContact]:
+    return FollowUpContact.objects.in_bulk([i for i in ids if i is not None])

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollments.apis import agent, partner, reference
+from enrollments.apis import agent, follow_ups, partner, reference
 
 app_name = "enrollments"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path(
         "agent/registrations/sync", agent.RegistrationSyncApi.as_view(), name="registrations-sync"
     ),
+    path("agent/follow-ups", follow_ups.FollowUpListApi.as_view(), name="follow-ups"),
+    path("agent/follow-ups/contacts", follow_ups.ContactsApi.as_view(), name="follow-up-contacts"),
     path("partner/payments", partner.PaymentCreateApi.as_view(), name="payments"),
     path(
         "partner/payments/<str:channel_ref>/reversal",

@@ -16,6 +16,7 @@ from django.dispatch import receiver
 
 from agents.models import Agent, Branch
 from agents.signals import agent_terminated
+from core import outage
 from core.dates import period_of
 from enrollments.signals import payments_changed
 from fees import services
@@ -56,9 +57,12 @@ def _queue_recompute(branch_id: int, period: str) -> None:
     delay = settings.FEES_RECOMPUTE_DEBOUNCE_SECONDS
     key = f"fees-recompute:{branch_id}:{period}"
     try:
+        if outage.redis_recently_failed():
+            raise ConnectionError("Redis failed moments ago")
         if not cache.add(key, 1, timeout=delay):
             return
     except Exception as exc:  # the cache client raises its own connection errors
+        outage.redis_failed()
         # The broker is the same Redis: another second spent on it would be wasted. The
         # request is kept (PendingRecompute) and queued again when overdue.
         _kept_for_later(branch_id, period, "cache", exc)
@@ -66,6 +70,7 @@ def _queue_recompute(branch_id: int, period: str) -> None:
     try:
         recompute_branch.apply_async((branch_id, period), countdown=delay)
     except Exception as exc:  # kombu's OperationalError, or the transport's own
+        outage.redis_failed()
         _kept_for_later(branch_id, period, "broker", exc)
         with contextlib.suppress(Exception):
             cache.delete(key)  # the next change tries the broker again

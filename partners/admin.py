@@ -22,10 +22,10 @@ from core.models import Regency
 from core.services import MalformedFileError, csv_rows
 from partners import selectors, services
 from partners.models import (
+    SIGNING_KINDS,
     Company,
     Partner,
     PartnerApiKey,
-    PartnerKind,
     PartnerSigningSecret,
     PermitCheck,
     RefusedRequest,
@@ -73,7 +73,7 @@ class PartnerAdmin(admin.ModelAdmin):
             reverse("admin:partners_partner_new_key", args=[obj.pk]),
             _("New API key"),
         )
-        if obj.kind == PartnerKind.PAYMENT_CHANNEL:
+        if obj.signs_requests:
             links += format_html(
                 ' <a class="button" href="{}">{}</a>',
                 reverse("admin:partners_partner_new_signing_secret", args=[obj.pk]),
@@ -145,7 +145,7 @@ class PartnerAdmin(admin.ModelAdmin):
         )
 
     def new_signing_secret_view(self, request: HttpRequest, partner_id: int) -> HttpResponse:
-        partner = get_object_or_404(Partner, pk=partner_id, kind=PartnerKind.PAYMENT_CHANNEL)
+        partner = get_object_or_404(Partner, pk=partner_id, kind__in=SIGNING_KINDS)
         if not self.has_change_permission(request, partner):
             return HttpResponseRedirect(reverse("admin:index"))
         if request.method != "POST":

@@ -8,7 +8,12 @@ from django.template.loader import render_to_string
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import renderers, serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -16,11 +21,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from core.exceptions import PermissionDeniedError
 from core.fields import StrictCharField, StrictRegexField
-from core.schema import ErrorSerializer
+from core.schema import ErrorSerializer, error_response
+from notifications import services as notification_services
+from notifications.models import MessageStatus
 from partners import selectors, services
 from partners.authentication import ApiKeyAuthentication, api_key_of
-from partners.errors import NotPaymentChannelError
+from partners.errors import NotMessageGatewayError, NotPaymentChannelError
 from partners.models import PartnerApiKey, PartnerKind, PermitDecision
 from partners.permissions import IsPartner, PartnerKeyThrottle
 from partners.serializers import PermitCheckOutputSerializer
@@ -55,9 +63,13 @@ class PartnerApi(APIView):
 
 
 class SignedPartnerApi(PartnerApi):
-    """Base of the payment channels' endpoints: an API key of a payment channel **and**
-    an ``X-Signature`` over the raw body with one of its live signing secrets. Every
-    refusal is recorded in the refused-requests log, and only there."""
+    """Base of the signed webhooks: an API key of a partner of ``partner_kind`` (a
+    payment channel unless a subclass says otherwise) **and** an ``X-Signature`` over
+    the raw body with one of its live signing secrets. Every refusal is recorded in the
+    refused-requests log, and only there."""
+
+    partner_kind: PartnerKind = PartnerKind.PAYMENT_CHANNEL
+    wrong_partner_error: type[PermissionDeniedError] = NotPaymentChannelError
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         # The raw bytes, before DRF's parser consumes the stream: the signature covers
@@ -65,8 +77,8 @@ class SignedPartnerApi(PartnerApi):
         self.raw_body: bytes = request._request.body
         super().initial(request, *args, **kwargs)
         partner = self.api_key.partner
-        if partner.kind != PartnerKind.PAYMENT_CHANNEL:
-            raise NotPaymentChannelError()
+        if partner.kind != self.partner_kind:
+            raise self.wrong_partner_error()
         signature_verify(
             header=request.headers.get("X-Signature"),
             body=self.raw_body,
@@ -222,4 +234,124 @@ class VerifyApi(APIView):
                     "valid_until": check.valid_until,
                 }
             ).data
+        )
+
+
+class MessageReceiptInputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["receipt"])
+    message_id = serializers.UUIDField(help_text="The id the message was sent with.")
+    status = serializers.ChoiceField(choices=notification_services.ReceiptStatus.ALL)
+    error = StrictCharField(max_length=280, required=False, allow_blank=True, default="")
+
+
+class MessageReplyInputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["reply"])
+    # An Indonesian mobile number as gateways send it (core/phone.py's shape, without
+    # separators), so the schema's pattern is the server's rule.
+    sender = StrictRegexField(
+        r"^(?:\+62|62|0)8[1-9][0-9]{6,10}$",
+        help_text="The worker's phone, e.g. +6281234567890.",
+        error_messages={
+            "invalid": gettext_lazy("Enter an Indonesian mobile number, e.g. 081234567890.")
+        },
+    )
+    text = StrictCharField(max_length=1000, allow_blank=True, trim_whitespace=False)
+
+    def get_fields(self) -> dict[str, Any]:
+        # "from" is the contract's name, and a keyword in Python.
+        fields = super().get_fields()
+        return {"type": fields["type"], "from": fields["sender"], "text": fields["text"]}
+
+
+class MessageReceiptOutputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["receipt"])
+    message_id = serializers.UUIDField()
+    status = serializers.ChoiceField(
+        choices=MessageStatus.choices, help_text="The message's status now."
+    )
+    changed = serializers.BooleanField(help_text="False for a receipt already applied.")
+
+
+class MessageReplyOutputSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=["reply"])
+    opted_out = serializers.BooleanField(help_text="The reply was BERHENTI or STOP.")
+
+
+class MessageFeedbackApi(SignedPartnerApi):
+    """Delivery receipts and workers' replies from the message gateway. Signed like
+    payments; the gateway is a partner of its own kind (sms_gateway) with its key and
+    signing secret, so a payment channel's credentials cannot touch messages and the
+    gateway's cannot report payments."""
+
+    partner_kind = PartnerKind.SMS_GATEWAY
+    wrong_partner_error = NotMessageGatewayError
+    INPUTS: dict[str, type[serializers.Serializer]] = {
+        "receipt": MessageReceiptInputSerializer,
+        "reply": MessageReplyInputSerializer,
+    }
+
+    @extend_schema(
+        operation_id="partner_notifications_receipts_create",
+        description=(
+            "The message gateway reports what became of a message (type receipt: delivered "
+            "or failed, by the id it was sent with), or passes on a worker's reply (type "
+            "reply: BERHENTI or STOP, any case, stops every message to that phone). Signed "
+            "with X-Signature like payments. A receipt repeated changes nothing (changed "
+            "false); a receipt for an id never sent is 404 unknown_message."
+        ),
+        request=PolymorphicProxySerializer(
+            component_name="MessageFeedback",
+            serializers={
+                "receipt": MessageReceiptInputSerializer,
+                "reply": MessageReplyInputSerializer,
+            },
+            resource_type_field_name="type",
+        ),
+        parameters=[
+            OpenApiParameter(
+                "X-Signature",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                description='t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">',
+            )
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="MessageFeedbackAnswer",
+                serializers={
+                    "receipt": MessageReceiptOutputSerializer,
+                    "reply": MessageReplyOutputSerializer,
+                },
+                resource_type_field_name="type",
+            ),
+            404: error_response("unknown_message: no message was sent with this id"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        kind = request.data.get("type") if isinstance(request.data, dict) else None
+        if kind not in self.INPUTS:
+            raise serializers.ValidationError(
+                {"type": [gettext_lazy("Send type receipt or reply.")]}
+            )
+        serializer = self.INPUTS[kind](data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if kind == "receipt":
+            result = notification_services.delivery_receipt_record(
+                message_id=data["message_id"], status=data["status"], error=data["error"]
+            )
+            return Response(
+                MessageReceiptOutputSerializer(
+                    {
+                        "type": "receipt",
+                        "message_id": result.message.pk,
+                        "status": result.message.status,
+                        "changed": result.changed,
+                    }
+                ).data
+            )
+        opt_out = notification_services.reply_record(phone=data["from"], text=data["text"])
+        return Response(
+            MessageReplyOutputSerializer({"type": "reply", "opted_out": opt_out is not None}).data
         )

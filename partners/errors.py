@@ -32,6 +32,10 @@ class NotPaymentChannelError(PermissionDeniedError):
     default_message = _("Only payment channels report payments.")
 
 
+class NotMessageGatewayError(PermissionDeniedError):
+    default_message = _("Only message gateways report deliveries and replies.")
+
+
 class OutsideJurisdictionError(PermissionDeniedError):
     default_message = _("This company is outside your office's jurisdiction.")
 
@@ -44,4 +48,4 @@ class ApplicationRefReusedError(ConflictError):
 
 
 class PartnerDoesNotSignError(ConflictError):
-    default_message = _("Only payment channels sign their requests.")
+    default_message = _("Only payment channels and message gateways sign their requests.")

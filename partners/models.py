@@ -14,9 +14,13 @@ class PartnerKind(models.TextChoices):
     PTSP = "ptsp", _("PTSP office (one-stop permit service)")
     PATEN = "paten", _("PATEN office (kecamatan)")
     PAYMENT_CHANNEL = "payment_channel", _("Payment channel")
+    SMS_GATEWAY = "sms_gateway", _("SMS/WhatsApp gateway")
 
 
 PERMIT_OFFICE_KINDS = frozenset({PartnerKind.PTSP, PartnerKind.PATEN})
+# Partners that call signed webhooks, and so hold signing secrets: payment channels
+# (payments) and message gateways (delivery receipts and replies).
+SIGNING_KINDS = frozenset({PartnerKind.PAYMENT_CHANNEL, PartnerKind.SMS_GATEWAY})
 # Named once: the service tells a repeated application from other refusals by it.
 PERMIT_CHECK_APPLICATION_UNIQUE = "permit_check_office_application_unique"
 
@@ -66,6 +70,10 @@ class Partner(TimeStampedModel):
     def is_permit_office(self) -> bool:
         return self.kind in PERMIT_OFFICE_KINDS
 
+    @property
+    def signs_requests(self) -> bool:
+        return self.kind in SIGNING_KINDS
+
 
 @audited(exclude=["secret_hash"])
 class PartnerApiKey(models.Model):
@@ -104,8 +112,8 @@ class PartnerApiKey(models.Model):
 
 
 class PartnerSigningSecret(models.Model):
-    """A payment channel's webhook signing secret, encrypted at rest (HMAC needs the
-    secret itself). Several can be live at once, for rotation."""
+    """A payment channel's or message gateway's webhook signing secret, encrypted at
+    rest (HMAC needs the secret itself). Several can be live at once, for rotation."""
 
     encrypted_fields: tuple[str, ...] = ("secret_ciphertext",)
 

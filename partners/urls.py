@@ -11,5 +11,10 @@ urlpatterns = [
         apis.PermitCheckDetailApi.as_view(),
         name="permit-check-detail",
     ),
+    path(
+        "partner/notifications/receipts",
+        apis.MessageFeedbackApi.as_view(),
+        name="notification-receipts",
+    ),
     path("verify/<str:reference>", apis.VerifyApi.as_view(), name="verify"),
 ]

@@ -37,6 +37,13 @@ FIGURES = [
 ]
 COLUMNS = ["level", "code", "name", *FIGURES, "labour_force", "coverage_pct", "computed_at"]
 FORMATS = ("json", "csv")
+# A cohort's shares of its registered workers (tallies.models.CohortFigures).
+PCT: dict[str, Any] = {
+    "max_digits": 4,
+    "decimal_places": 1,
+    "allow_null": True,
+    "coerce_to_string": False,
+}
 
 
 class CanViewTallies(BasePermission):
@@ -65,13 +72,47 @@ class TallyCsvRenderer(renderers.BaseRenderer):
                 rows.append(("nation", data["nation"]))
             for level, row in rows:
                 writer.writerow([level, *[row.get(name, "") for name in COLUMNS[1:]]])
-        else:  # an error: keep its shape readable
-            writer.writerow(["code", "message"])
-            writer.writerow([data.get("code", ""), data.get("message", "")])
+        else:
+            _error_rows(writer, data)
         return out.getvalue().encode()
 
 
-class TallyListApi(APIView):
+def _error_rows(writer: Any, data: Any) -> None:
+    """An error in a CSV answer: keep its shape readable."""
+    writer.writerow(["code", "message"])
+    writer.writerow([data.get("code", ""), data.get("message", "")])
+
+
+class FormatChecked(APIView):
+    """``?format=`` names one of FORMATS, or the answer is a 400 in the error shape."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        chosen = request.query_params.get("format")
+        if chosen and chosen not in FORMATS and not force:
+            raise InvalidInputError(
+                fields={
+                    "format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(FORMATS)}]
+                }
+            )
+        return super().perform_content_negotiation(request, force)
+
+
+def _scoped_branches(request: Request, data: dict[str, Any]) -> Any:
+    branches = selectors.visible_branches(
+        request.user, region=data.get("region"), branch=data.get("branch")
+    )
+    if (data.get("region") or data.get("branch")) and not branches.exists():
+        # Someone else's branch or region is answered as one that does not exist.
+        raise NotFoundError(_("No such branch or region among those you may see."))
+    return branches
+
+
+def _attachment(name: str, year: int, data: dict[str, Any]) -> dict[str, str]:
+    scope = re.sub(r"[^A-Za-z0-9-]", "", data.get("branch") or data.get("region") or "all")
+    return {"Content-Disposition": f'attachment; filename="{name}-{year}-{scope}.csv"'}
+
+
+class TallyListApi(FormatChecked):
     permission_classes = [CanViewTallies]
     renderer_classes = [renderers.JSONRenderer, TallyCsvRenderer]
 
@@ -118,16 +159,6 @@ class TallyListApi(APIView):
             max_digits=7, decimal_places=1, allow_null=True, coerce_to_string=False
         )
 
-    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
-        chosen = request.query_params.get("format")
-        if chosen and chosen not in FORMATS and not force:
-            raise InvalidInputError(
-                fields={
-                    "format": [_("Choose one of: %(formats)s.") % {"formats": ", ".join(FORMATS)}]
-                }
-            )
-        return super().perform_content_negotiation(request, force)
-
     @extend_schema(
         operation_id="tallies_list",
         description=(
@@ -155,12 +186,7 @@ class TallyListApi(APIView):
     def get(self, request: Request) -> Response:
         data = query_filters(self.FilterSerializer, request.query_params)
         year = data.get("year") or timezone.localdate().year
-        branches = selectors.visible_branches(
-            request.user, region=data.get("region"), branch=data.get("branch")
-        )
-        if (data.get("region") or data.get("branch")) and not branches.exists():
-            # Someone else's branch or region is answered as one that does not exist.
-            raise NotFoundError(_("No such branch or region among those you may see."))
+        branches = _scoped_branches(request, data)
         standings = selectors.standings_with_roll_ups(
             branches=branches, year=year, as_of=data.get("as_of")
         )
@@ -171,6 +197,143 @@ class TallyListApi(APIView):
         }
         headers = {}
         if request.accepted_renderer.format == "csv":
-            scope = re.sub(r"[^A-Za-z0-9-]", "", data.get("branch") or data.get("region") or "all")
-            headers["Content-Disposition"] = f'attachment; filename="tallies-{year}-{scope}.csv"'
+            headers = _attachment("tallies", year, data)
+        return Response(body, headers=headers)
+
+
+# Retention ------------------------------------------------------------------------------
+
+COHORT_FIGURES = ["registered", "paid_once", "active_3", "active_6", "active_12"]
+RETENTION_COLUMNS = [
+    "level",
+    "branch",
+    "agent",
+    "name",
+    "cohort",
+    *COHORT_FIGURES,
+    "paid_once_pct",
+    "active_3_pct",
+    "active_6_pct",
+    "active_12_pct",
+    "computed_at",
+]
+
+
+class RetentionCsvRenderer(TallyCsvRenderer):
+    """One row per branch cohort, then (with ?branch=) one per agent cohort, told apart
+    by the first column; a figure not yet known is an empty cell."""
+
+    def render(
+        self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
+    ) -> bytes:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        if isinstance(data, dict) and "results" in data:
+            writer.writerow(RETENTION_COLUMNS)
+            for row in data["results"]:
+                flat = {**row, "branch": row["branch"]["code"], "name": row["branch"]["name"]}
+                writer.writerow(["branch", *[_cell(flat, name) for name in RETENTION_COLUMNS[1:]]])
+            for row in data.get("agents", []):
+                flat = {
+                    **row,
+                    "branch": row["branch"]["code"],
+                    "agent": row["agent"]["code"],
+                    "name": row["agent"]["full_name"],
+                }
+                writer.writerow(["agent", *[_cell(flat, name) for name in RETENTION_COLUMNS[1:]]])
+        else:
+            _error_rows(writer, data)
+        return out.getvalue().encode()
+
+
+def _cell(row: dict[str, Any], name: str) -> Any:
+    value = row.get(name)
+    return "" if value is None else value
+
+
+class CohortSerializer(serializers.Serializer):
+    """A registration-month cohort's figures (tallies.models.CohortFigures)."""
+
+    cohort = StrictCharField(source="period", help_text="YYYY-MM: the month of registration")
+    registered = serializers.IntegerField()
+    paid_once = serializers.IntegerField(help_text="Paid at least once (payments standing).")
+    active_3 = serializers.IntegerField(
+        allow_null=True,
+        help_text="Active 3 months after their registration day; null until that day has "
+        "passed for the whole cohort.",
+    )
+    active_6 = serializers.IntegerField(allow_null=True, help_text="As active_3, at 6 months.")
+    active_12 = serializers.IntegerField(allow_null=True, help_text="As active_3, at 12 months.")
+    paid_once_pct = serializers.DecimalField(**PCT)
+    active_3_pct = serializers.DecimalField(**PCT)
+    active_6_pct = serializers.DecimalField(**PCT)
+    active_12_pct = serializers.DecimalField(**PCT)
+    computed_at = serializers.DateTimeField()
+
+
+class RetentionListApi(FormatChecked):
+    permission_classes = [CanViewTallies]
+    renderer_classes = [renderers.JSONRenderer, RetentionCsvRenderer]
+
+    class FilterSerializer(serializers.Serializer):
+        year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+        region = StrictCharField(max_length=20, required=False)
+        branch = StrictCharField(max_length=5, required=False)
+
+    class BranchCohortSerializer(CohortSerializer):
+        class BranchSerializer(serializers.Serializer):
+            code = StrictCharField()
+            name = StrictCharField()
+
+        branch = BranchSerializer()
+
+    class AgentCohortSerializer(BranchCohortSerializer):
+        class AgentSerializer(serializers.Serializer):
+            code = StrictCharField()
+            full_name = StrictCharField()
+
+        agent = AgentSerializer()
+
+    @extend_schema(
+        operation_id="tallies_retention",
+        description=(
+            "Retention by registration-month cohort, for staff: per branch they may see, and "
+            "per agent when ?branch= names one. Cohorts are months of registration (when it "
+            "reached the server) in the branch's calendar; a worker is active k months after "
+            "registration by the participant status rule applied on that day to the payments "
+            "that stand. ?format=csv for a spreadsheet."
+        ),
+        parameters=[FilterSerializer],
+        responses={
+            200: OpenApiResponse(
+                inline_serializer(
+                    "RetentionList",
+                    {
+                        "year": serializers.IntegerField(),
+                        "results": BranchCohortSerializer(many=True),
+                        "agents": AgentCohortSerializer(many=True),
+                    },
+                ),
+                description=(
+                    "One row per branch and cohort of the year; `agents` (one row per agent "
+                    "and cohort) only when ?branch= is given, empty otherwise."
+                ),
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        data = query_filters(self.FilterSerializer, request.query_params)
+        year = data.get("year") or timezone.localdate().year
+        branches = _scoped_branches(request, data)
+        agents = selectors.agent_cohorts(branches=branches, year=year) if data.get("branch") else []
+        body = {
+            "year": year,
+            "results": self.BranchCohortSerializer(
+                selectors.branch_cohorts(branches=branches, year=year), many=True
+            ).data,
+            "agents": self.AgentCohortSerializer(agents, many=True).data,
+        }
+        headers = {}
+        if request.accepted_renderer.format == "csv":
+            headers = _attachment("retention", year, data)
         return Response(body, headers=headers)

@@ -118,3 +118,82 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A month's cohort on the chart: its label, its registered workers, and one share
+    (percent of them) per series, None while unknown."""
+
+    label: str
+    registered: int
+    shares: Sequence[float | None]
+
+
+COHORT_COLOURS = ("#6c757d", "#0b6e4f", "#e09f3e", "#9e2a2b")
+
+
+def cohort_chart(
+    *, cohorts: Sequence[Cohort], series: Sequence[str], title: str, registered_label: str
+) -> str:
+    """Grouped vertical bars, one group per cohort (month of registration) and one bar
+    per series (paid once, active at 3, 6, 12 months) as a percentage of the cohort; the
+    registered count under each group. A share not yet known draws no bar."""
+    # The legend in a row above the bars, so no bar can hide under it.
+    top = PAD_TOP + 24
+    inner_w, inner_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - top - PAD_BOTTOM - 16
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-label="{escape(title)}" class="tally-chart" data-chart="cohorts">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for step in range(5):
+        value = 25 * step
+        y = top + inner_h - _scale(value, 100, inner_h)
+        parts.append(
+            f'<line x1="{PAD_LEFT}" x2="{WIDTH - PAD_RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{COLOURS["grid"]}"/>'
+        )
+        parts.append(
+            f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{value}%</text>'
+        )
+    group_w = inner_w / max(len(cohorts), 1)
+    bar_w = group_w * 0.8 / max(len(series), 1)
+    for index, cohort in enumerate(cohorts):
+        left = PAD_LEFT + index * group_w + group_w * 0.1
+        for number, (label, share) in enumerate(zip(series, cohort.shares, strict=True)):
+            if share is None:
+                continue
+            height = _scale(share, 100, inner_h)
+            parts.append(
+                f'<rect x="{left + number * bar_w:.1f}" y="{top + inner_h - height:.1f}" '
+                f'width="{bar_w * 0.9:.1f}" height="{height:.1f}" '
+                f'fill="{COHORT_COLOURS[number % len(COHORT_COLOURS)]}" '
+                f'data-cohort="{escape(cohort.label)}" data-series="{escape(label)}" '
+                f'data-value="{share}"><title>{escape(cohort.label)} {escape(label)}: '
+                f"{_number(share, '%')}%</title></rect>"
+            )
+        centre = left + group_w * 0.4
+        parts.append(
+            f'<text x="{centre:.1f}" y="{top + inner_h + 14}" font-size="11" '
+            f'text-anchor="middle">{escape(cohort.label)}</text>'
+        )
+        parts.append(
+            f'<text x="{centre:.1f}" y="{top + inner_h + 28}" font-size="10" '
+            f'text-anchor="middle" data-cohort="{escape(cohort.label)}" '
+            f'data-registered="{cohort.registered}">{cohort.registered:,}</text>'
+        )
+    legend_w = inner_w / max(len(series), 1)
+    for index, label in enumerate(series):
+        x = PAD_LEFT + index * legend_w
+        parts.append(
+            f'<rect x="{x:.1f}" y="{PAD_TOP - 6}" width="12" height="10" '
+            f'fill="{COHORT_COLOURS[index % len(COHORT_COLOURS)]}"/>'
+        )
+        parts.append(
+            f'<text x="{x + 18:.1f}" y="{PAD_TOP + 3}" font-size="12">{escape(label)}</text>'
+        )
+    parts.append(
+        f'<text x="{PAD_LEFT}" y="{HEIGHT - 4}" font-size="10">{escape(registered_label)}</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -44,10 +44,12 @@ def dashboard(request: HttpRequest, admin_context: dict[str, Any]) -> TemplateRe
     total = selectors.roll_up(standings, code=code or "ID", name=title, year=year)
     as_of = total.as_of or timezone.localdate()
     ranking = sorted(standings, key=lambda s: s.realisation_pct or 0, reverse=True)
+    cohorts = selectors.cohorts_by_month(branches=scope.branches, year=year)
     charts_of_page = {
         "progress_chart": _progress_chart(scope.branches, year, total, as_of),
         "ranking_chart": _ranking_chart(ranking, as_of),
         "status_chart": _status_chart(total),
+        "cohort_chart": _cohort_chart(cohorts),
     }
     context = {
         **admin_context,
@@ -64,6 +66,7 @@ def dashboard(request: HttpRequest, admin_context: dict[str, Any]) -> TemplateRe
             .order_by("name")
             .values_list("name", flat=True)
         ),
+        "cohort_chart_empty": not cohorts,
         "behind": (total.realisation_pct or 0) < pace.expected_pct(as_of),
         # Built from escaped parts (tallies/charts.py).
         **{name: mark_safe(svg) for name, svg in charts_of_page.items()},  # noqa: S308
@@ -124,5 +127,29 @@ def _status_chart(total: selectors.Standing) -> str:
         bars=[
             (_("Active"), float(total.active_participants), AHEAD),
             (_("Non-active"), float(total.non_active_participants), BEHIND),
+        ],
+    )
+
+
+def _cohort_chart(cohorts: list[selectors.CohortTotal]) -> str:
+    return charts.cohort_chart(
+        title=_("Retention by month of registration (percent of the workers registered)"),
+        series=[
+            _("Paid at least once"),
+            _("Active after 3 months"),
+            _("Active after 6 months"),
+            _("Active after 12 months"),
+        ],
+        registered_label=_("Under each month: workers registered."),
+        cohorts=[
+            charts.Cohort(
+                label=f"{charts.MONTHS[row.cohort.month - 1]} {row.cohort:%y}",
+                registered=row.registered,
+                shares=[
+                    None if part is None else float(pace.percent(part, row.registered) or 0)
+                    for part in (row.paid_once, row.active_3, row.active_6, row.active_12)
+                ],
+            )
+            for row in cohorts
         ],
     )

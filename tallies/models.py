@@ -6,8 +6,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from agents.models import Branch
+from agents.models import Agent, Branch
+from core.dates import period_of
 from core.models import Province, TimeStampedModel
+from tallies import pace
 
 
 class BranchTarget(TimeStampedModel):
@@ -99,3 +101,98 @@ class DailyTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id} {self.date}"
+
+
+# Months after registration at which a cohort's active workers are counted.
+RETENTION_MONTHS = (3, 6, 12)
+
+
+class CohortFigures(models.Model):
+    """A registration-month cohort: its workers registered (by ``Registration.created_at``
+    in the branch's calendar, as the daily tallies count new registrations), those who
+    have paid at least once, and those active 3, 6 and 12 months after their
+    registration day. A figure at k months is empty until the k-month day of every
+    member has passed; written only by the tallies recompute (tallies/services.py)."""
+
+    cohort = models.DateField(_("cohort (month of registration)"))
+    registered = models.PositiveIntegerField(_("registered"))
+    paid_once = models.PositiveIntegerField(_("paid at least once"))
+    active_3 = models.PositiveIntegerField(_("active after 3 months"), null=True)
+    active_6 = models.PositiveIntegerField(_("active after 6 months"), null=True)
+    active_12 = models.PositiveIntegerField(_("active after 12 months"), null=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        abstract = True
+
+    @property
+    def period(self) -> str:
+        return period_of(self.cohort)
+
+    # Shares of the registered workers, one decimal; None while a figure is unknown.
+    @property
+    def paid_once_pct(self) -> Decimal | None:
+        return pace.percent(self.paid_once, self.registered)
+
+    @property
+    def active_3_pct(self) -> Decimal | None:
+        return None if self.active_3 is None else pace.percent(self.active_3, self.registered)
+
+    @property
+    def active_6_pct(self) -> Decimal | None:
+        return None if self.active_6 is None else pace.percent(self.active_6, self.registered)
+
+    @property
+    def active_12_pct(self) -> Decimal | None:
+        return None if self.active_12 is None else pace.percent(self.active_12, self.registered)
+
+
+class RetentionCohort(CohortFigures):
+    """A branch's cohort: the sum of its agents' (``AgentRetentionCohort``)."""
+
+    branch = models.ForeignKey(
+        Branch,
+        on_delete=models.PROTECT,
+        related_name="retention_cohorts",
+        verbose_name=_("branch"),
+        db_index=False,
+    )
+
+    class Meta:
+        ordering = ["branch", "cohort"]
+        verbose_name = _("retention cohort")
+        verbose_name_plural = _("retention cohorts")
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "cohort"], name="retention_one_per_branch"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.cohort:%Y-%m}"
+
+
+class AgentRetentionCohort(CohortFigures):
+    """An agent's recruits registered in one month at one branch."""
+
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        related_name="retention_cohorts",
+        verbose_name=_("agent"),
+        db_index=False,
+    )
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="+", verbose_name=_("branch")
+    )
+
+    class Meta:
+        ordering = ["agent", "cohort"]
+        verbose_name = _("agent retention cohort")
+        verbose_name_plural = _("agent retention cohorts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agent", "branch", "cohort"], name="retention_one_per_agent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_id} {self.branch_id} {self.cohort:%Y-%m}"

@@ -6,14 +6,27 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from django.db.models import Max, QuerySet, Sum
+from django.db import connection
+from django.db.models import Max, Q, QuerySet, Sum
 
-from agents.models import Branch, Region
+from agents.models import Agent, Branch, Region
 from agents.selectors import branches_visible_to
+from core.dates import first_day, next_period, period_of
+from enrollments import coverage
+from enrollments.models import Participant, Registration
+from fees.models import FeeScheme
+from fees.rules import rate_ppm, share_sql
 from tallies import pace
-from tallies.models import BranchTarget, DailyTally, LabourForce
+from tallies.models import (
+    RETENTION_MONTHS,
+    AgentRetentionCohort,
+    BranchTarget,
+    DailyTally,
+    LabourForce,
+    RetentionCohort,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -321,3 +334,128 @@ def weekly_progress(
         if day % 7 == 0 or row["date"] == as_of:
             points.append((day, float(running)))
     return points
+
+
+# Retention ------------------------------------------------------------------------------
+
+
+def branch_cohorts(*, branches: QuerySet[Branch], year: int) -> QuerySet[RetentionCohort]:
+    """The branches' cohorts registered in ``year``, by branch code then month."""
+    return (
+        RetentionCohort.objects.filter(branch__in=branches, cohort__year=year)
+        .select_related("branch")
+        .order_by("branch__code", "cohort")
+    )
+
+
+def agent_cohorts(*, branches: QuerySet[Branch], year: int) -> QuerySet[AgentRetentionCohort]:
+    """The cohorts of the agents' recruits at the branches, registered in ``year``."""
+    return (
+        AgentRetentionCohort.objects.filter(branch__in=branches, cohort__year=year)
+        .select_related("branch", "agent")
+        .order_by("branch__code", "agent__code", "cohort")
+    )
+
+
+@dataclass(frozen=True)
+class CohortTotal:
+    """A month's cohort over several branches (the dashboard's scope)."""
+
+    cohort: datetime.date
+    registered: int
+    paid_once: int
+    active_3: int | None
+    active_6: int | None
+    active_12: int | None
+
+
+def cohorts_by_month(*, branches: QuerySet[Branch], year: int) -> list[CohortTotal]:
+    """The scope's cohorts of ``year``, summed per month in one query. A figure not yet
+    known for a month (NULL) stays unknown: SUM over NULLs alone is NULL."""
+    rows = (
+        RetentionCohort.objects.filter(branch__in=branches, cohort__year=year)
+        .values("cohort")
+        .annotate(
+            total_registered=Sum("registered"),
+            total_paid_once=Sum("paid_once"),
+            total_active_3=Sum("active_3"),
+            total_active_6=Sum("active_6"),
+            total_active_12=Sum("active_12"),
+        )
+        .order_by("cohort")
+    )
+    return [
+        CohortTotal(
+            cohort=row["cohort"],
+            registered=row["total_registered"],
+            paid_once=row["total_paid_once"],
+            active_3=row["total_active_3"],
+            active_6=row["total_active_6"],
+            active_12=row["total_active_12"],
+        )
+        for row in rows
+    ]
+
+
+def agent_recruit_figures(*, agent: Agent, period: str) -> dict[str, Any]:
+    """The agent's recruits for ``GET /api/v1/agent/me`` (wired through
+    settings.AGENT_FIGURES_PROVIDERS, as the agents app may not import this one):
+
+    - ``active``: recruits active today by the status rule in the agent's branch
+      calendar (paid-through on or after ``coverage.lapse_cutoff(today)``);
+    - ``retention``: for 3, 6 and 12 months, the agent's stored cohorts pooled: the
+      workers of the cohorts whose figure is known, how many of them were active then,
+      and the share (one decimal);
+    - ``expected_commission_next_month``: if each active recruit pays one month next
+      month, the commission that earns under the fee scheme in force on the first day of
+      next month: one month's contribution (``Registration.monthly_total``) summed over
+      the active recruits, times the scheme's commission rate, rounded once by the fee
+      rule (``fees.rules.share_sql``, as a month's commission lines add up); ``None``
+      when no scheme is in force then.
+
+    Three queries: the scheme, the recruits, the stored cohorts."""
+    today = agent.branch.local_today()
+    following = next_period(period_of(today))
+    scheme = FeeScheme.objects.in_force(first_day(following)).order_by("-effective_from").first()
+    ppm = rate_ppm(scheme.commission_percent) if scheme is not None else 0
+    registration, participant = Registration._meta.db_table, Participant._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), {share_sql('COALESCE(SUM(r.monthly_total), 0)')}"  # noqa: S608 (table names and a fixed fragment)
+            f" FROM {registration} r JOIN {participant} p ON p.id = r.participant_id"
+            " WHERE r.agent_id = %s AND p.paid_through >= %s",
+            [ppm, agent.pk, coverage.lapse_cutoff(today)],
+        )
+        active, expected = cursor.fetchone()
+    pooled = AgentRetentionCohort.objects.filter(agent=agent).aggregate(
+        computed_at=Max("computed_at"),
+        **{
+            name: agg
+            for k in RETENTION_MONTHS
+            for name, agg in (
+                (f"still_{k}", Sum(f"active_{k}")),
+                (f"registered_{k}", Sum("registered", filter=Q(**{f"active_{k}__isnull": False}))),
+            )
+        },
+    )
+    retention = []
+    for k in RETENTION_MONTHS:
+        registered = int(pooled[f"registered_{k}"] or 0)
+        still = int(pooled[f"still_{k}"] or 0)
+        retention.append(
+            {
+                "months": k,
+                "registered": registered,
+                "active": still,
+                "pct": pace.percent(still, registered),
+            }
+        )
+    return {
+        "recruits": {
+            "active": int(active),
+            "retention": retention,
+            "retention_computed_at": pooled["computed_at"],
+            "next_period": following,
+            "expected_commission_next_month": int(expected) if scheme is not None else None,
+        }
+    }

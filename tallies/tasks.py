@@ -13,6 +13,10 @@ def recompute_day(day: str) -> int:
 
 @shared_task(name="tallies.recompute_recent")
 def recompute_recent() -> list[int]:
-    """Nightly: yesterday (now complete) and today (so far), in every branch's calendar."""
+    """Nightly: yesterday (now complete) and today (so far), in every branch's calendar;
+    the retention cohorts once, with today's pass."""
     today = timezone.localdate()
-    return [tallies_recompute(day=today - datetime.timedelta(days=1)), tallies_recompute(day=today)]
+    return [
+        tallies_recompute(day=today - datetime.timedelta(days=1), retention=False),
+        tallies_recompute(day=today),
+    ]

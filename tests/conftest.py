@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from agents.models import Branch
 from config.celery import app as celery_app
+from core import outage
 from partners.models import Partner, PartnerKind
 from tests.agents.factories import BranchFactory, RegionFactory
 from tests.builders import active_agent, agent_client
@@ -27,6 +28,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_redis)
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip_postgres)
+
+
+@pytest.fixture(autouse=True)
+def _no_redis_outage_remembered():
+    """A test that made Redis fail must not make the next ones skip it."""
+    outage.reset()
+    yield
+    outage.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -57,6 +57,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     ("POST", "agent/registrations"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
     ("POST", "agent/registrations/sync"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
     ("GET", "agent/registrations/<int:registration_id>"): {**AGENT_ONLY, "agent_b": 404},
+    # Without a bucket, and without items: refused once the caller is let in.
+    ("GET", "agent/follow-ups"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
+    ("POST", "agent/follow-ups/contacts"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
     ("GET", "agent/fees"): AGENT_ONLY,
     ("GET", "^agent/fees/(?P<period>[0-9]{4}-(?:0[1-9]|1[0-2]))$"): {**AGENT_ONLY, "agent_b": 404},
     ("GET", "provinces"): {
@@ -111,8 +114,22 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
         "payment_channel": 404,
         "other_office": 403,
     },
+    ("POST", "partner/notifications/receipts"): {
+        **dict.fromkeys(CALLERS, 401),
+        "ptsp": 403,
+        "paten": 403,
+        "payment_channel": 403,
+        "other_office": 403,
+    },
     ("GET", "verify/<str:reference>"): dict.fromkeys(CALLERS, 200),
     ("GET", "tallies"): {
+        **dict.fromkeys(CALLERS, 401),
+        "agent_a": 403,
+        "agent_b": 403,
+        "inactive_agent": 403,
+        "staff_other_branch": 200,
+    },
+    ("GET", "tallies/retention"): {
         **dict.fromkeys(CALLERS, 401),
         "agent_a": 403,
         "agent_b": 403,

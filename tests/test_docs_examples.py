@@ -48,3 +48,13 @@ def test_the_permit_check_example_is_accepted(kendari):
         "/api/v1/partner/permit-checks", example("permit-check.json"), format="json"
     )
     assert response.status_code == 201, response.content
+
+
+def test_the_contacts_example_is_accepted_for_the_agents_own_registration(client_a):
+    registered = post(client_a, example("registration.json")).json()
+    contacts = example("contacts.json")
+    for item in contacts["items"]:
+        item["registration_id"] = registered["id"]
+    response = client_a.post("/api/v1/agent/follow-ups/contacts", contacts, format="json")
+    assert response.status_code == 200, response.content
+    assert [r["result"] for r in response.json()["results"]] == ["created", "created"]

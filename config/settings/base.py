@@ -22,7 +22,8 @@ ALLOWED_HOSTS: list[str] = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1"
 
 # Apps -----------------------------------------------------------------------------
 # Order matters: the project's apps are listed down-to-up along the layer stack
-# (core <- agents <- partners <- enrollments <- ...), and `seed_demo` follows it.
+# (core <- notifications <- agents <- partners <- enrollments <- ...), and `seed_demo`
+# follows it.
 DJANGO_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -44,6 +45,7 @@ THIRD_PARTY_APPS = [
 ]
 LOCAL_APPS = [
     "core",
+    "notifications",
     "agents",
     "partners",
     "enrollments",
@@ -105,6 +107,9 @@ REDIS_URL: str | None = env("REDIS_URL", default=None)
 # second, not hold a web thread for as long as it hangs.
 REDIS_CONNECT_TIMEOUT = env.float("REDIS_CONNECT_TIMEOUT", default=1.0)
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+# After a call to Redis fails, the process skips it this long (core/outage.py): one
+# request waits out one timeout, not one per use of Redis.
+REDIS_OUTAGE_SKIP_SECONDS = env.float("REDIS_OUTAGE_SKIP_SECONDS", default=5.0)
 REDIS_CACHE_OPTIONS = {
     "socket_connect_timeout": REDIS_CONNECT_TIMEOUT,
     "socket_timeout": REDIS_SOCKET_TIMEOUT,
@@ -209,11 +214,13 @@ AUTH_THROTTLE_IP = (
 )
 
 # Higher apps contribute the agent's month figures (registrations, activations,
-# contributions, fee) to GET /api/v1/agent/me without the agents app importing them:
+# contributions, fee) and their recruits' (active, retention, commission expected next
+# month) to GET /api/v1/agent/me without the agents app importing them:
 # dotted paths to callables (agent, period) -> dict of figures.
 AGENT_FIGURES_PROVIDERS: list[str] = [
     "enrollments.selectors.agent_month_figures",
     "fees.selectors.agent_month_fee",
+    "tallies.selectors.agent_recruit_figures",
 ]
 
 SPECTACULAR_SETTINGS = {
@@ -243,6 +250,11 @@ SPECTACULAR_SETTINGS = {
         "AgentStatusEnum": "agents.models.AgentStatus",
         "ProgramEnum": "enrollments.models.Program",
         "ConsentMethodEnum": "enrollments.apis.agent.ConsentMethod",
+        "MessageReceiptTypeEnum": ["receipt"],
+        "MessageReplyTypeEnum": ["reply"],
+        "MessageStatusEnum": "notifications.models.MessageStatus",
+        "ContactMethodEnum": "enrollments.models.ContactMethod",
+        "ContactOutcomeEnum": "enrollments.models.ContactOutcome",
     },
 }
 
@@ -302,6 +314,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "enrollments.refresh_participant_statuses",
         "schedule": crontab(hour=0, minute=30),
     },
+    # After the statuses: the reminders read the same paid-through dates.
+    "plan-reminders": {
+        "task": "enrollments.plan_reminders",
+        "schedule": crontab(hour=0, minute=45),
+    },
     "deactivate-idle-agents": {
         "task": "fees.deactivate_idle_agents",
         "schedule": crontab(hour=1, minute=0),
@@ -317,6 +334,12 @@ CELERY_BEAT_SCHEDULE = {
     "recompute-tallies": {
         "task": "tallies.recompute_recent",
         "schedule": crontab(hour=2, minute=30),
+    },
+    # Sends what is due (retries, quiet hours over, messages written while the broker
+    # was down) and puts back what a dead worker left half-sent.
+    "send-due-notifications": {
+        "task": "notifications.send_due",
+        "schedule": crontab(minute="*"),
     },
 }
 
@@ -334,6 +357,8 @@ IDEMPOTENCY_KEY_RETENTION_DAYS = env.int("IDEMPOTENCY_KEY_RETENTION_DAYS", defau
 REGISTRATION_CLOCK_SKEW_SECONDS = 300
 # Largest offline batch accepted by POST /api/v1/agent/registrations/sync.
 REGISTRATION_SYNC_MAX_ITEMS = 500
+# Contacts an agent may send in one request (the offline queue is sent in batches).
+FOLLOW_UP_CONTACTS_MAX_ITEMS = 500
 
 # Largest request bodies, by path prefix (bytes); others: DATA_UPLOAD_MAX_MEMORY_SIZE.
 # A sync of 500 registrations is well under 1 MiB.
@@ -365,6 +390,33 @@ PAYMENT_CLOCK_SKEW_SECONDS = 300
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Largest company CSV the admin accepts, in bytes.
 COMPANY_IMPORT_MAX_BYTES = env.int("COMPANY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+
+# Messages to workers (notifications) ----------------------------------------------
+# Where messages go: "console" (logged, phone masked) or "http" (the gateway below).
+NOTIFICATIONS_PROVIDER = env("NOTIFICATIONS_PROVIDER", default="console")
+# The http provider POSTs {id, to, text} here with "Authorization: Bearer <token>".
+NOTIFICATIONS_HTTP_URL = env("NOTIFICATIONS_HTTP_URL", default="")
+NOTIFICATIONS_HTTP_TOKEN = env("NOTIFICATIONS_HTTP_TOKEN", default="")
+NOTIFICATIONS_HTTP_CONNECT_TIMEOUT = env.float("NOTIFICATIONS_HTTP_CONNECT_TIMEOUT", default=3.0)
+NOTIFICATIONS_HTTP_READ_TIMEOUT = env.float("NOTIFICATIONS_HTTP_READ_TIMEOUT", default=10.0)
+# A message the gateway did not take is tried again after base x 2^(attempt - 1)
+# seconds, at most the cap, and ends failed (kept, visible in the admin) after this
+# many attempts: 8 attempts at 1 min doubling span about 2 hours.
+NOTIFICATIONS_MAX_ATTEMPTS = env.int("NOTIFICATIONS_MAX_ATTEMPTS", default=8)
+NOTIFICATIONS_RETRY_BASE_SECONDS = env.int("NOTIFICATIONS_RETRY_BASE_SECONDS", default=60)
+NOTIFICATIONS_RETRY_MAX_SECONDS = env.int("NOTIFICATIONS_RETRY_MAX_SECONDS", default=6 * 3600)
+# Sent only from this hour until that one, in the recipient's time zone.
+NOTIFICATIONS_SEND_FROM_HOUR = env.int("NOTIFICATIONS_SEND_FROM_HOUR", default=8)
+NOTIFICATIONS_SEND_UNTIL_HOUR = env.int("NOTIFICATIONS_SEND_UNTIL_HOUR", default=20)
+# At most this many messages a day to one phone (its local day); more wait a day.
+NOTIFICATIONS_DAILY_LIMIT_PER_PHONE = env.int("NOTIFICATIONS_DAILY_LIMIT_PER_PHONE", default=3)
+# A message "sending" this long belongs to a worker that died; it is queued again.
+# Far above the provider's timeouts.
+NOTIFICATIONS_SENDING_TIMEOUT_SECONDS = env.int(
+    "NOTIFICATIONS_SENDING_TIMEOUT_SECONDS", default=600
+)
+# Messages one sweep sends at most; the next sweep, a minute later, goes on.
+NOTIFICATIONS_SWEEP_LIMIT = env.int("NOTIFICATIONS_SWEEP_LIMIT", default=500)
 
 # Logging --------------------------------------------------------------------------
 # One JSON object per line; the redaction filter masks anything shaped like a NIK so

@@ -21,7 +21,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from agents.apis import AgentApi
-from core.exceptions import InvalidInputError, error_body, validation_fields
 from core.fields import StrictCharField, StrictRegexField, UniqueListField
 from core.filters import query_filters
 from core.idempotency import checked_key, idempotent_call, request_hash
@@ -31,6 +30,7 @@ from core.pagination import CursorPagination
 from core.phone import PhoneError, normalise_phone
 from core.schema import ErrorSerializer, error_response
 from enrollments import coverage, plausibility, pricing, selectors, services
+from enrollments.apis.batches import envelope_items, error_of, validated_items
 from enrollments.models import (
     PAYMENT_PERIOD_CHOICES,
     Participant,
@@ -331,22 +331,6 @@ class RegistrationSyncApi(AgentApi):
             max_length=settings.REGISTRATION_SYNC_MAX_ITEMS,
         )
 
-    class EnvelopeSerializer(serializers.Serializer):
-        # What the server checks of the whole request: any JSON per item, since an item
-        # that is not a registration is only that item's "invalid".
-
-        items = serializers.ListField(
-            child=serializers.JSONField(allow_null=True), allow_empty=False
-        )
-
-        def validate_items(self, items: list[Any]) -> list[Any]:
-            limit = settings.REGISTRATION_SYNC_MAX_ITEMS
-            if len(items) > limit:
-                raise serializers.ValidationError(
-                    _("Send at most %(limit)d items at a time.") % {"limit": limit}
-                )
-            return items
-
     class OutputSerializer(serializers.Serializer):
         results = SyncResultOutputSerializer(many=True)
 
@@ -363,31 +347,10 @@ class RegistrationSyncApi(AgentApi):
         responses={200: OutputSerializer},
     )
     def post(self, request: Request) -> Response:
-        envelope = self.EnvelopeSerializer(data=request.data)
-        envelope.is_valid(raise_exception=True)
-        raw_items = envelope.validated_data["items"]
-
-        results: list[dict[str, Any] | None] = [None] * len(raw_items)
-        valid: list[tuple[int, services.RegistrationInput]] = []
-        # One serializer for every item: building one per item (DRF deep-copies its
-        # fields each time) would cost more than all the rest of the sync.
-        validator = RegistrationInputSerializer()
-        for index, raw in enumerate(raw_items):
-            try:
-                valid.append((index, registration_input(validator.run_validation(raw))))
-            except serializers.ValidationError as exc:
-                client_uuid = raw.get("client_uuid") if isinstance(raw, dict) else None
-                results[index] = {
-                    "client_uuid": client_uuid if isinstance(client_uuid, str) else None,
-                    "result": services.Outcome.INVALID.value,
-                    "registration": None,
-                    "error": error_body(
-                        "validation_error",
-                        InvalidInputError.default_message,
-                        validation_fields(exc.detail),
-                    ),
-                }
-
+        raw_items = envelope_items(request.data, limit=settings.REGISTRATION_SYNC_MAX_ITEMS)
+        results, valid = validated_items(
+            raw_items, RegistrationInputSerializer(), registration_input, _sync_result_body
+        )
         outcomes = services.registrations_register(
             agent=self.agent, items=[item for _, item in valid], channel=Registration.Channel.SYNC
         )
@@ -397,17 +360,28 @@ class RegistrationSyncApi(AgentApi):
             ).data
         )
         for (index, _item), outcome in zip(valid, outcomes, strict=True):
-            results[index] = {
-                "client_uuid": str(outcome.client_uuid),
-                "result": outcome.outcome.value,
-                "registration": next(bodies) if outcome.registration else None,
-                "error": (
-                    error_body(outcome.error.code, outcome.error.message, outcome.error.fields)
-                    if outcome.error
-                    else None
-                ),
-            }
+            results[index] = _sync_result_body(
+                str(outcome.client_uuid),
+                outcome.outcome.value,
+                registration=next(bodies) if outcome.registration else None,
+                error=error_of(outcome.error),
+            )
         return Response({"results": results})
+
+
+def _sync_result_body(
+    client_uuid: str | None,
+    result: str,
+    *,
+    registration: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "client_uuid": client_uuid,
+        "result": result,
+        "registration": registration,
+        "error": error,
+    }
 
 
 class RegistrationListPagination(CursorPagination):

@@ -1,5 +1,11 @@
 """Every write to participants, registrations and payments goes through here."""
 
+from enrollments.services.follow_ups import (
+    ContactInput,
+    ContactResult,
+    contacts_record,
+    death_reports_close,
+)
 from enrollments.services.payments import (
     LineReceipt,
     ParticipantAfterReversal,
@@ -19,12 +25,15 @@ from enrollments.services.registrations import (
     registration_register_one,
     registrations_register,
 )
+from enrollments.services.reminders import reminders_plan, reminders_send_now
 from enrollments.services.sponsors import sponsorship_create
 from enrollments.services.status import participant_statuses_refresh
 
 __all__ = [
     "Channel",
     "Consent",
+    "ContactInput",
+    "ContactResult",
     "ItemResult",
     "LineReceipt",
     "Location",
@@ -34,10 +43,14 @@ __all__ = [
     "PaymentReceipt",
     "RegistrationInput",
     "ReversalReceipt",
+    "contacts_record",
+    "death_reports_close",
     "participant_statuses_refresh",
     "payment_receive",
     "payment_reverse",
     "registration_register_one",
     "registrations_register",
+    "reminders_plan",
+    "reminders_send_now",
     "sponsorship_create",
 ]

@@ -42,6 +42,7 @@ from enrollments.models import (
     Sponsor,
     Sponsorship,
 )
+from enrollments.services.reminders import receipt_messages_write
 from enrollments.signals import payments_changed
 from partners.models import Partner
 
@@ -241,6 +242,9 @@ def _record(
         created_lines.append(_line_row(payment, line, registration, participant, sponsorship))
         _participant_paid(participant, created_lines[-1].covered_through, paid_at, now)
     PaymentLine.objects.bulk_create(created_lines)
+    receipt_messages_write(
+        (line.registration, line.amount, line.months, channel_ref) for line in created_lines
+    )
 
     receipt = PaymentReceipt(
         channel_ref=channel_ref,
@@ -302,6 +306,7 @@ def _line_row(
         paid_on=_local_date(payment.paid_at, participant),
         months=line.months,
     )
+    registration.participant = participant  # as this payment leaves it, for the receipt
     return PaymentLine(
         payment=payment,
         registration=registration,

@@ -37,6 +37,7 @@ from enrollments.errors import (
 )
 from enrollments.models import Occupation, Participant, ParticipantStatus, Registration
 from enrollments.selectors import ReferenceBook, ReferenceSnapshot
+from enrollments.services.reminders import welcome_messages_write
 
 logger = logging.getLogger(__name__)
 
@@ -332,6 +333,7 @@ def _insert_all(prepared: list[_Prepared]) -> None:
         for entry in prepared:
             entry.registration.participant = entry.participant
         Registration.objects.bulk_create([entry.registration for entry in prepared])
+        welcome_messages_write(entry.registration for entry in prepared)
 
 
 def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
@@ -348,6 +350,7 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
                 entry.registration._state.adding = True
                 entry.registration.participant = entry.participant
                 entry.registration.save()
+                welcome_messages_write([entry.registration])
             return ItemResult(entry.item.client_uuid, Outcome.CREATED, entry.registration)
         except IntegrityError:
             # Told apart by what is now in the database, which the refusal was about.

@@ -1,4 +1,5 @@
-"""Payment channels' webhook signing secrets, encrypted at rest (HMAC needs them).
+"""Signing secrets of the partners that call signed webhooks (payment channels, message
+gateways), encrypted at rest (HMAC needs them).
 The live ones are read by partners.selectors.signing_secrets_live."""
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from django.utils import timezone
 
 from core import crypto
 from partners.errors import PartnerDoesNotSignError
-from partners.models import Partner, PartnerKind, PartnerSigningSecret
+from partners.models import Partner, PartnerSigningSecret
 
 SIGNING_SECRET_BYTES = 32
 
 
 @transaction.atomic
 def signing_secret_create(*, partner: Partner, label: str = "") -> tuple[PartnerSigningSecret, str]:
-    if partner.kind != PartnerKind.PAYMENT_CHANNEL:
+    if not partner.signs_requests:
         raise PartnerDoesNotSignError()
     secret = secrets.token_urlsafe(SIGNING_SECRET_BYTES)
     record = PartnerSigningSecret.objects.create(

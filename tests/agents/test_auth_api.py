@@ -176,8 +176,9 @@ def test_me_costs_a_fixed_number_of_queries(api_client, kendari, django_assert_n
     agent = active_agent(kendari)
     client = bearer(sign_in(api_client, agent.code).json()["access"])
     # The user with agent and branch; the profile; three aggregates for the month's
-    # registrations, activations and contributions; one for the fee.
-    with django_assert_num_queries(6):
+    # registrations, activations and contributions; one for the fee; for the recruits,
+    # next month's fee scheme, one aggregate of the active ones and one of the cohorts.
+    with django_assert_num_queries(9):
         assert client.get(ME).status_code == 200
 
 

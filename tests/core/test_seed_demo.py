@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from agents.models import Agent, AgentStatus, Branch
-from enrollments.models import Participant
+from enrollments.models import DeathReport, FollowUpContact, Participant
 from fees.models import FeeStatement
 from partners.models import Company, Partner
-from tallies.models import BranchTarget, DailyTally
+from tallies.models import BranchTarget, DailyTally, RetentionCohort
 
 pytestmark = pytest.mark.django_db
 
@@ -58,8 +58,13 @@ def test_seed_demo_twice_leaves_the_same_rows_and_the_demo_world():
         "awaiting_payment",
     }
     assert FeeStatement.objects.filter(agent__code="KDI-0001").exists()
+    # The work list shows last contacts, and the branch has a death report to close.
+    assert FollowUpContact.objects.values("outcome").distinct().count() >= 3
+    assert DeathReport.objects.filter(status=DeathReport.Status.OPEN).count() == 1
     assert BranchTarget.objects.get(branch=kendari).new_participants == 1_980
     assert DailyTally.objects.filter(branch=kendari).exists()
+    # Registrations spread over ten months: a cohort per month for the dashboard's chart.
+    assert RetentionCohort.objects.filter(branch=kendari).count() >= 6
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.check_password("demo-pass-2026")
 

@@ -138,4 +138,6 @@ def test_sync_query_count_does_not_grow_with_the_batch(client_a):
     replay = queries_for([body(n) for n in range(11, 211)])
     assert large == small
     assert replay <= small
-    assert small <= 16
+    # At most 16 for the registrations, and a constant few for their welcome messages in
+    # the outbox (the opted-out phones, the templates in force, one insert, one count).
+    assert small <= 20

@@ -1,15 +1,16 @@
 """The dashboard in a real browser: headless Chromium (Debian's package) signs in as
-branch staff through the admin's login form, opens the dashboard and finds the chart
-drawn with Kendari's figures."""
+branch staff through the admin's login form, opens the dashboard and finds the charts
+drawn with Kendari's figures, the retention cohorts' among them."""
 
 import datetime
 import shutil
 
 import pytest
 from django.utils import timezone
+from django.utils.translation import gettext, override
 
 from agents.models import StaffProfile
-from tallies.models import BranchTarget, DailyTally
+from tallies.models import BranchTarget, DailyTally, RetentionCohort
 from tests.builders import PASSWORD, staff
 
 CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
@@ -68,6 +69,18 @@ def test_branch_staff_see_kendari_on_the_dashboard(live_server, browser, kendari
             productive_agents=0,
             computed_at=datetime.datetime.now(datetime.UTC),
         )
+    # January's cohort: 120 registered, 90 paid, 60 still active after 3 months; the later
+    # figures not known yet.
+    RetentionCohort.objects.create(
+        branch=kendari,
+        cohort=datetime.date(year, 1, 1),
+        registered=120,
+        paid_once=90,
+        active_3=60,
+        active_6=None,
+        active_12=None,
+        computed_at=datetime.datetime.now(datetime.UTC),
+    )
     staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari)
 
     _sign_in(
@@ -89,6 +102,24 @@ def test_branch_staff_see_kendari_on_the_dashboard(live_server, browser, kendari
         By.CSS_SELECTOR, 'svg[data-chart="bars"] rect[data-label="KDI Kendari"]'
     )
     assert bars and float(bars[0].get_attribute("data-value")) == 17.4
+
+    with override("id"):
+        three, six = gettext("Active after 3 months"), gettext("Active after 6 months")
+    january = f"Jan {year % 100:02d}"
+    cohort_bar = browser.find_element(
+        By.CSS_SELECTOR,
+        f'svg[data-chart="cohorts"] rect[data-cohort="{january}"][data-series="{three}"]',
+    )
+    assert float(cohort_bar.get_attribute("data-value")) == 50.0
+    assert cohort_bar.is_displayed() and cohort_bar.size["height"] > 0
+    registered = browser.find_element(
+        By.CSS_SELECTOR, f'svg[data-chart="cohorts"] text[data-cohort="{january}"]'
+    )
+    assert registered.get_attribute("data-registered") == "120"
+    # Not known yet: no bar rather than a bar of zero.
+    assert not browser.find_elements(
+        By.CSS_SELECTOR, f'svg[data-chart="cohorts"] rect[data-series="{six}"]'
+    )
 
 
 @pytest.fixture

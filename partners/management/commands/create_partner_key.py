@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from partners.models import Partner, PartnerKind
+from partners.models import Partner
 from partners.services import partner_key_create, signing_secret_create
 
 
@@ -10,7 +10,7 @@ class Command(BaseCommand):
     help = (
         "Create an API key for a partner office and print it (it is stored only as a "
         "hash: this is the only time it is shown). A payment channel also gets a new "
-        "signing secret. Both are the last lines of the output."
+        "signing secret, and so does a message gateway. Both are the last lines of the output."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         key, raw = partner_key_create(partner=partner, label=options["label"])
         self.stdout.write(f"Created API key {key.prefix} for {partner.code} ({partner.name}).")
         secret = None
-        if partner.kind == PartnerKind.PAYMENT_CHANNEL:
+        if partner.signs_requests:
             _record, secret = signing_secret_create(partner=partner, label=options["label"])
         self.stdout.write("Store these now; they cannot be shown again.")
         self.stdout.write(f"Authorization: Api-Key {raw}")

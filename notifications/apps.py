@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = _("Messages to workers")
+
+    def ready(self) -> None:
+        from notifications import checks  # noqa: F401 (registers the provider's system check)
