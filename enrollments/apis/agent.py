@@ -129,6 +129,11 @@ class RegistrationInputSerializer(serializers.Serializer):
     consent = ConsentInputSerializer()
     captured_at = serializers.DateTimeField()
     location = LocationInputSerializer(required=False, allow_null=True)
+    messages_opt_out = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=gettext_lazy("The worker wants no SMS or WhatsApp messages from BPJS."),
+    )
 
     def validate_nik(self, nik: str) -> str:
         try:
@@ -182,6 +187,7 @@ def registration_input(data: dict[str, Any]) -> services.RegistrationInput:
         consent=services.Consent(**data["consent"]),
         captured_at=data["captured_at"],
         location=services.Location(**location) if location else None,
+        messages_opt_out=data.get("messages_opt_out", False),
     )
 
 

@@ -38,6 +38,7 @@ from enrollments.errors import (
 from enrollments.models import Occupation, Participant, ParticipantStatus, Registration
 from enrollments.selectors import ReferenceBook, ReferenceSnapshot
 from enrollments.services.reminders import welcome_messages_write
+from notifications.services import phones_opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class RegistrationInput:
     consent: Consent
     captured_at: datetime.datetime
     location: Location | None = None
+    # The worker asked for no messages: their phone is opted out with the registration.
+    messages_opt_out: bool = False
 
 
 class Outcome(StrEnum):
@@ -333,7 +336,18 @@ def _insert_all(prepared: list[_Prepared]) -> None:
         for entry in prepared:
             entry.registration.participant = entry.participant
         Registration.objects.bulk_create([entry.registration for entry in prepared])
+        _messages_opted_out(prepared)
         welcome_messages_write(entry.registration for entry in prepared)
+
+
+def _messages_opted_out(prepared: list[_Prepared]) -> None:
+    phones = [
+        entry.participant.phone
+        for entry in prepared
+        if entry.item.messages_opt_out and entry.participant.phone
+    ]
+    if phones:
+        phones_opt_out(phones=phones, source="registration")
 
 
 def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
@@ -350,6 +364,7 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
                 entry.registration._state.adding = True
                 entry.registration.participant = entry.participant
                 entry.registration.save()
+                _messages_opted_out([entry])
                 welcome_messages_write([entry.registration])
             return ItemResult(entry.item.client_uuid, Outcome.CREATED, entry.registration)
         except IntegrityError:

@@ -8,7 +8,7 @@ from notifications.services.feedback import (
     delivery_receipt_record,
     reply_record,
 )
-from notifications.services.opt_outs import phone_opt_in, phone_opt_out
+from notifications.services.opt_outs import phone_opt_in, phone_opt_out, phones_opt_out
 from notifications.services.outbox import Enqueued, NewMessage, message_enqueue, messages_enqueue
 from notifications.services.sending import (
     SendReport,
@@ -44,6 +44,7 @@ __all__ = [
     "outbox_drain",
     "phone_opt_in",
     "phone_opt_out",
+    "phones_opt_out",
     "reply_record",
     "template_has_begun",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -52,3 +53,23 @@ def phone_opt_in(*, phone: str) -> bool:
     """The phone receives messages written from now on. True when it had opted out."""
     deleted, _by_model = PhoneOptOut.objects.filter(phone=_phone(phone)).delete()
     return deleted > 0
+
+
+def phones_opt_out(*, phones: Collection[str], source: str) -> None:
+    """``phone_opt_out`` for many phones at once, in a constant number of queries (a
+    batch of registrations whose workers asked for no messages). Phones already out keep
+    their first record."""
+    normalised = {_phone(phone) for phone in phones}
+    if not normalised:
+        return
+    if source not in OptOutSource.values:
+        raise InvalidInputError(fields={"source": [str(OptOutSource.choices)]})
+    PhoneOptOut.objects.bulk_create(
+        [PhoneOptOut(phone=phone, source=source) for phone in sorted(normalised)],
+        ignore_conflicts=True,
+    )
+    OutboundMessage.objects.filter(phone__in=normalised, status=MessageStatus.QUEUED).update(
+        status=MessageStatus.CANCELLED,
+        cancel_reason=CancelReason.OPTED_OUT,
+        updated_at=timezone.now(),
+    )

@@ -10,7 +10,7 @@ import time_machine
 from enrollments import services
 from enrollments.models import Participant, Registration
 from enrollments.services.reminders import reminders_plan
-from notifications.models import MessageTemplate, OutboundMessage
+from notifications.models import MessageTemplate, OutboundMessage, PhoneOptOut
 from tests.builders import body, pay, post
 
 pytestmark = pytest.mark.django_db
@@ -118,3 +118,14 @@ def test_beat_plans_the_reminders_every_night(client_a, settings):
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "enrollments.plan_reminders" in scheduled
     assert plan_reminders.apply().get() == {"planned": 1}
+
+
+def test_a_worker_who_wants_no_messages_is_opted_out_with_the_registration(client_a):
+    registered = post(client_a, body(messages_opt_out=True)).json()
+    participant = Participant.objects.get(participant_number=registered["participant_number"])
+    opt_out = PhoneOptOut.objects.get(phone=participant.phone)
+    assert opt_out.source == "registration"
+    (welcome,) = messages("welcome")
+    assert (welcome.status, welcome.cancel_reason) == ("cancelled", "opted_out")
+    post(client_a, body())  # another worker, who did not ask: welcomed as usual
+    assert messages("welcome")[1].status == "queued"
