@@ -115,20 +115,23 @@ def receipt_messages_write(lines: Iterable[tuple[Registration, int, int, str]]) 
 
 
 def _reminder_kind(paid_through: datetime.date, today: datetime.date) -> str | None:
-    """Which reminder a paid-through date calls for on ``today``, if any: within the
-    7 days before it ends (a night missed still reminds), the first and second month
-    of arrears, and the lapse."""
-    if today <= paid_through <= today + datetime.timedelta(days=REMINDER_DAYS_BEFORE):
-        return message_rules.REMINDER_DUE
-    if paid_through < coverage.lapse_cutoff(today):
+    """Which reminder a paid-through date calls for on ``today``, if any, from its
+    follow-up bucket: the lapse, the first and second month of arrears, and the 7 days
+    before it ends (a night missed still reminds)."""
+    bucket = coverage.follow_up_bucket(paid_through, today)
+    if bucket == coverage.LAPSED:
         return message_rules.LAPSE_NOTICE
-    months_behind = coverage.arrears_months(paid_through, today)
-    return {1: message_rules.ARREARS_1, 2: message_rules.ARREARS_2}.get(months_behind)
+    if bucket == coverage.ARREARS:
+        months_behind = coverage.arrears_months(paid_through, today)
+        return {1: message_rules.ARREARS_1, 2: message_rules.ARREARS_2}.get(months_behind)
+    if paid_through <= today + datetime.timedelta(days=REMINDER_DAYS_BEFORE):
+        return message_rules.REMINDER_DUE
+    return None
 
 
 def _candidates(zone: str, today: datetime.date) -> QuerySet[Registration]:
     """Registrations whose participant may need a reminder today in ``zone``: paid
-    through exactly 7 days ahead, or behind (not yet three months past the lapse)."""
+    through at most 7 days ahead, or behind (lapsed at most a few months ago)."""
     lapsed_since = add_months(coverage.first_of_month(today), -4)
     return (
         Registration.objects.filter(
@@ -175,7 +178,6 @@ def reminders_send_now(*, registrations: Iterable[Registration]) -> int:
     """Staff's "send a reminder now": the reminder each participant's paid-through calls
     for today (or the due reminder, for one paid ahead), at most once a day each; still
     subject to quiet hours, the daily cap and opt-outs. Returns how many were written."""
-    now = timezone.now()
     batch = []
     for registration in registrations:
         participant = registration.participant
@@ -193,5 +195,5 @@ def reminders_send_now(*, registrations: Iterable[Registration]) -> int:
             )
         )
     written = _enqueue(batch, "staff")
-    logger.info("reminders sent by staff", extra={"new": written, "at": now.isoformat()})
+    logger.info("reminders sent by staff", extra={"new": written})
     return written
