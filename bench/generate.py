@@ -109,6 +109,7 @@ def main() -> None:
     from django.db import connection
 
     from core import crypto
+    from core.dates import month_end
     from core.demo import REGENCY_CSV
     from core.models import Regency
     from core.services import regencies_import, regency_csv_read
@@ -231,7 +232,7 @@ def main() -> None:
             branch = agent_branch[participant_agent[p] - 1]
             yield (
                 f"{p + 1}\t{now}\t{now}\t{crypto.encrypt(nik)}\t{crypto.keyed_digest(nik)}\t{nik[-4:]}\t"
-                f"9{p:010d}\tPeserta {p}\t1990-01-01\tM\t\t{regencies[branch % len(regencies)]}\t\t"
+                f"9{p:010d}\tPeserta {p}\t1990-01-01\tM\t+62813{p:08d}\t{regencies[branch % len(regencies)]}\t\t"
                 f"awaiting_payment\t{branch}\t{occupation}\t74\n"
             )
 
@@ -347,7 +348,7 @@ def main() -> None:
             "agent_id",
         ],
         (
-            f"{i + 1}\t36800\t1\t{paid_at(i)}\t{payment_month[i]}\t{payment_month[i]}\t"
+            f"{i + 1}\t36800\t1\t{paid_at(i)}\t{payment_month[i]}\t{month_end(payment_month[i])}\t"
             f"{agent_branch[participant_agent[payers[i] - 1] - 1]}\t{payers[i]}\t{i + 1}\t{payers[i]}\t"
             f"{participant_agent[payers[i] - 1]}\n"
             for i in range(args.payments)
@@ -357,9 +358,11 @@ def main() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE enrollments_participant p SET status = 'active', activated_at = first.paid_at "
-            "FROM (SELECT participant_id, MIN(paid_at) AS paid_at FROM enrollments_paymentline "
-            "GROUP BY participant_id) first WHERE first.participant_id = p.id"
+            "UPDATE enrollments_participant p SET status = 'active', activated_at = paid.first, "
+            "paid_through = paid.through "
+            "FROM (SELECT participant_id, MIN(paid_at) AS first, MAX(covered_through) AS through "
+            "FROM enrollments_paymentline GROUP BY participant_id) paid "
+            "WHERE paid.participant_id = p.id"
         )
     companies = args.companies
     copy(

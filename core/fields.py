@@ -42,3 +42,12 @@ class UniqueListField(serializers.ListField):
         if len({repr(item) for item in value}) != len(value):
             self.fail("not_unique")
         return value
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """A JSON number only: DRF's IntegerField takes "5" (and True, as 1)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)

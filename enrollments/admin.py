@@ -1,31 +1,51 @@
 import csv
+import uuid
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-from django.contrib import admin
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from agents.admin import BranchScopedAdmin
+from agents.admin import BranchScopedAdmin, staff_user
 from core.admin import MoneyColumnsMixin
 from core.spreadsheets import cell
-from enrollments import coverage, selectors, services
+from enrollments import coverage, selectors, services, virtual_accounts
 from enrollments.models import (
     ContributionRelief,
     DeathReport,
     FollowUpContact,
     FollowUpQueueEntry,
     IncomeLevel,
+    NumberReservation,
     Occupation,
     Participant,
     Payment,
     PaymentLine,
     PaymentReversal,
     ProgramRate,
+    ReconciliationIssue,
     Registration,
+    SettlementImport,
     Sponsor,
     Sponsorship,
 )
+from enrollments.services import reconciliation
+from enrollments.settlements import SETTLEMENT_CSV_HEADER
+from enrollments.tasks import reconcile_settlement
+from partners import selectors as partner_selectors
+from partners.models import Partner, PartnerKind
 
 
 class ReadOnlyAdmin(BranchScopedAdmin):
@@ -155,6 +175,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
         "status",
         "paid_through",
         "arrears",
+        "virtual_accounts",
         "activated_at",
         "status_changed_at",
         "created_at",
@@ -171,6 +192,13 @@ class ParticipantAdmin(ReadOnlyAdmin):
     @admin.display(description=_("months in arrears"))
     def arrears(self, obj: Participant) -> int:
         return coverage.arrears_months(obj.paid_through, obj.branch.local_today())
+
+    @admin.display(description=_("virtual accounts"))
+    def virtual_accounts(self, obj: Participant) -> str:
+        shown = virtual_accounts.shown_numbers(
+            partner_selectors.snap_service_ids(), obj.participant_number
+        )
+        return ", ".join(f"{va['channel']}: {va['number']}" for va in shown) or "—"
 
 
 @admin.register(Registration)
@@ -589,3 +617,303 @@ class FollowUpQueueAdmin(ReadOnlyAdmin):
             registrations=queryset.select_related("participant__branch")
         )
         self.message_user(request, _("%(count)d reminder(s) queued.") % {"count": written})
+
+
+class ReservationStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> Any:
+        return [("unused", _("unused")), ("used", _("used")), ("expired", _("expired unused"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        if self.value() == "unused":
+            return queryset.unused(now=now)  # type: ignore[attr-defined]
+        if self.value() == "used":
+            return queryset.filter(used_at__isnull=False)
+        if self.value() == "expired":
+            return queryset.filter(used_at__isnull=True, expires_at__lte=now)
+        return queryset
+
+
+@admin.register(NumberReservation)
+class NumberReservationAdmin(ReadOnlyAdmin):
+    """Participant numbers the agents' devices reserved before registering offline. Only
+    the app reserves and uses them; a superuser may shorten or extend a reservation, or
+    delete one never used (its number may then be drawn again)."""
+
+    branch_path = "agent__branch"
+    list_display = (
+        "participant_number",
+        "agent",
+        "branch",
+        "reserved_at",
+        "expires_at",
+        "used_at",
+        "registration",
+    )
+    list_filter = (ReservationStateFilter, ("agent__branch", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("participant_number", "agent__code")
+    search_help_text = _("Participant number or agent code.")
+    list_select_related = ("agent__branch", "registration")
+    date_hierarchy = "reserved_at"
+    show_full_result_count = False
+    fields = ("participant_number", "agent", "reserved_at", "expires_at", "used_at", "registration")
+
+    @admin.display(description=_("branch"), ordering="agent__branch__code")
+    def branch(self, obj: NumberReservation) -> str:
+        return str(obj.agent.branch)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return [name for name in self.fields if name != "expires_at"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return bool(request.user.is_superuser)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        used = isinstance(obj, NumberReservation) and obj.used_at is not None
+        return bool(request.user.is_superuser) and not used
+
+
+# Daily reconciliation -------------------------------------------------------------------
+
+
+class SettlementUploadForm(forms.Form):
+    channel = forms.ModelChoiceField(
+        label=_("channel"),
+        queryset=Partner.objects.filter(kind=PartnerKind.PAYMENT_CHANNEL, is_active=True),
+    )
+    day = forms.DateField(
+        label=_("settlement day"),
+        required=False,
+        help_text=_("When empty: the day most of the file's payments were made on."),
+    )
+    file = forms.FileField(label=_("CSV file"))
+
+
+@admin.register(SettlementImport)
+class SettlementImportAdmin(NoWritesAdmin):
+    """Channels' settlement files, each with its report; uploaded here (or by
+    ``manage.py reconcile_payments``) and reconciled in the background."""
+
+    list_display = (
+        "started_at",
+        "channel",
+        "day",
+        "status",
+        "progress",
+        "matched",
+        "applied",
+        "missing",
+        "mismatched",
+        "invalid",
+    )
+    list_filter = (("channel", admin.RelatedOnlyFieldListFilter), "status")
+    date_hierarchy = "day"
+    list_select_related = ("channel", "created_by")
+    change_list_template = "admin/enrollments/settlementimport/change_list.html"
+    fields = (
+        "channel",
+        "day",
+        "file_name",
+        "sha256",
+        "status",
+        "progress",
+        "matched",
+        "applied",
+        "missing",
+        "mismatched",
+        "invalid",
+        "issues",
+        "invalid_lines_table",
+        "failure",
+        "started_at",
+        "finished_at",
+        "created_by",
+    )
+    readonly_fields = fields
+
+    def has_upload_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.add_settlementimport")
+
+    @admin.display(description=_("progress"))
+    def progress(self, obj: SettlementImport) -> str:
+        read = _("%(done)s of %(total)s lines read") % {
+            "done": f"{obj.lines_done:,}",
+            "total": f"{obj.lines_total:,}",
+        }
+        if obj.to_apply:
+            return f"{read}; " + _("%(done)s of %(total)s applied") % {
+                "done": f"{obj.applied:,}",
+                "total": f"{obj.to_apply:,}",
+            }
+        return read
+
+    @admin.display(description=_("issues found"))
+    def issues(self, obj: SettlementImport) -> str:
+        url = reverse("admin:enrollments_reconciliationissue_changelist")
+        return format_html(
+            '<a href="{}?settlement__id__exact={}">{}</a>', url, obj.pk, _("the issues it found")
+        )
+
+    @admin.display(description=_("invalid lines (first ones)"))
+    def invalid_lines_table(self, obj: SettlementImport) -> str:
+        if not obj.invalid_lines:
+            return "—"
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td></tr>",
+            ((line, reason) for line, reason in obj.invalid_lines),
+        )
+        return format_html(
+            "<table><thead><tr><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("line"),
+            _("reason"),
+            rows,
+        )
+
+    def get_urls(self) -> list[Any]:
+        return [
+            path(
+                "upload/",
+                self.admin_site.admin_view(self.upload_view),
+                name="enrollments_settlementimport_upload",
+            ),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request: HttpRequest, extra_context: Any = None) -> Any:
+        extra_context = {**(extra_context or {}), "can_upload": self.has_upload_permission(request)}
+        return super().changelist_view(request, extra_context)
+
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_upload_permission(request):
+            raise PermissionDenied
+        form = SettlementUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > settings.SETTLEMENT_IMPORT_MAX_BYTES:
+                form.add_error("file", _("The file is larger than the limit."))
+            else:
+                settlement = self._start(request, form.cleaned_data, upload)
+                self.message_user(
+                    request,
+                    _("The file is being reconciled; this page shows its progress."),
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:enrollments_settlementimport_change", args=[settlement.pk])
+                )
+        return TemplateResponse(
+            request,
+            "admin/enrollments/settlementimport/upload.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Import a settlement file"),
+                "form": form,
+                "header": ",".join(SETTLEMENT_CSV_HEADER),
+            },
+        )
+
+    def _start(self, request: HttpRequest, data: dict[str, Any], upload: Any) -> SettlementImport:
+        directory = Path(settings.SETTLEMENT_FILES_DIR)
+        directory.mkdir(parents=True, exist_ok=True)
+        stored = directory / f"{uuid.uuid4().hex}.csv"
+        with stored.open("wb") as target:
+            for chunk in upload.chunks():
+                target.write(chunk)
+        settlement = reconciliation.settlement_import_start(
+            channel=data["channel"],
+            path=stored,
+            file_name=upload.name,
+            day=data["day"],
+            created_by=staff_user(request),
+        )
+        transaction.on_commit(partial(reconcile_settlement.delay, settlement.pk, str(stored)))
+        return settlement
+
+    def render_change_form(
+        self, request: HttpRequest, context: Any, *args: Any, **kwargs: Any
+    ) -> Any:
+        obj = context.get("original")
+        if obj is not None and obj.status == SettlementImport.Status.RUNNING:
+            context["refresh_seconds"] = 5
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(
+        label=_("How was it resolved?"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000
+    )
+
+
+@admin.register(ReconciliationIssue)
+class ReconciliationIssueAdmin(MoneyColumnsMixin, NoWritesAdmin):
+    """What the channels' files and the payments recorded disagree on: staff look into
+    each (with the channel, the participant) and mark it resolved with a note."""
+
+    money_fields = ("file_amount", "recorded_amount")
+    list_display = (
+        "day",
+        "channel",
+        "kind",
+        "channel_ref",
+        "file_amount",
+        "recorded_amount",
+        "status",
+        "detail",
+    )
+    list_filter = (("channel", admin.RelatedOnlyFieldListFilter), "status", "kind", "day")
+    search_fields = ("channel_ref",)
+    date_hierarchy = "day"
+    list_select_related = ("channel",)
+    fields = (
+        "channel",
+        "day",
+        "kind",
+        "channel_ref",
+        "payment",
+        "file_amount",
+        "recorded_amount",
+        "detail",
+        "settlement",
+        "status",
+        "note",
+        "resolved_by",
+        "resolved_at",
+        "created_at",
+    )
+    readonly_fields = fields
+    actions = ["mark_resolved"]
+
+    def has_resolve_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("enrollments.change_reconciliationissue")
+
+    @admin.action(description=_("Mark resolved, with a note"), permissions=["resolve"])
+    def mark_resolved(
+        self, request: HttpRequest, queryset: QuerySet[ReconciliationIssue]
+    ) -> TemplateResponse | None:
+        form = ResolveForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            resolved = reconciliation.reconciliation_issues_resolve(
+                issues=list(queryset), note=form.cleaned_data["note"], by=staff_user(request)
+            )
+            self.message_user(
+                request, _("%(count)d issue(s) resolved.") % {"count": resolved}, messages.SUCCESS
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/enrollments/reconciliationissue/resolve.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": _("Mark resolved, with a note"),
+                "issues": queryset.select_related("channel"),
+                "form": form,
+                "action": "mark_resolved",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )

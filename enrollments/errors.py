@@ -50,3 +50,13 @@ class NotSponsoredError(ApplicationError):
     status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     code = "not_sponsored"
     default_message = _("This sponsor does not fund this participant for these months.")
+
+
+class ReservationLimitError(ConflictError):
+    """The agent already holds as many unused numbers as allowed: the app should use
+    (or let expire) some before reserving more."""
+
+    code = "reservation_limit_reached"
+    default_message = _(
+        "You already hold too many unused reserved numbers: use some before reserving more."
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -700,3 +701,242 @@ class FollowUpQueueEntry(Registration):
         proxy = True
         verbose_name = _("follow-up queue entry")
         verbose_name_plural = _("follow-up queue")
+
+
+# Numbers before sync ---------------------------------------------------------------------
+
+
+class NumberReservationQuerySet(models.QuerySet):
+    def unused(self, *, now: datetime.datetime) -> NumberReservationQuerySet:
+        """Neither used nor expired: what an agent may still hand out."""
+        return self.filter(used_at__isnull=True, expires_at__gt=now)
+
+
+@audited()
+class NumberReservation(models.Model):
+    """A participant number set aside for an agent's device while online, so that a
+    worker registered offline leaves with their number on paper (DESIGN §9). It is not
+    a participant: nothing can be paid against it until the registration that uses it
+    is synced. The number is never reissued, expired or not: the row stays, and its
+    unique index keeps it out of every later draw."""
+
+    participant_number = models.CharField(_("participant number"), max_length=11, unique=True)
+    agent = models.ForeignKey(
+        Agent,
+        on_delete=models.PROTECT,
+        related_name="number_reservations",
+        verbose_name=_("agent"),
+        db_index=False,  # the partial index below leads with the agent
+    )
+    reserved_at = models.DateTimeField(_("reserved at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    registration = models.OneToOneField(
+        Registration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="number_reservation",
+        verbose_name=_("registration"),
+    )
+
+    objects = NumberReservationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-reserved_at", "-id"]
+        verbose_name = _("number reservation")
+        verbose_name_plural = _("number reservations")
+        indexes = [
+            # The cap counts an agent's unused numbers on every request, and the app lists
+            # them: few per agent, however many were used or have expired.
+            models.Index(
+                fields=["agent", "expires_at"],
+                condition=models.Q(used_at__isnull=True),
+                name="reservation_agent_unused",
+            ),
+            models.Index(fields=["agent", "-reserved_at"], name="reservation_agent_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("reserved_at")),
+                name="reservation_expires_after_reserved",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(used_at__isnull=True, registration__isnull=True)
+                | models.Q(used_at__isnull=False, registration__isnull=False),
+                name="reservation_used_with_registration",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.participant_number
+
+
+# Daily reconciliation -------------------------------------------------------------------
+
+
+class SettlementImport(models.Model):
+    """One channel's settlement file for one day (Asia/Jakarta), imported and matched
+    against the payments recorded: its progress while it runs, then its report."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    channel = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"kind": "payment_channel"},
+        verbose_name=_("channel"),
+    )
+    day = models.DateField(
+        _("settlement day"),
+        null=True,
+        blank=True,
+        help_text=_("When not given: the day most of the file's payments were made on."),
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.RUNNING
+    )
+    lines_total = models.PositiveIntegerField(_("lines in the file"), default=0)
+    lines_done = models.PositiveIntegerField(_("lines read"), default=0)
+    matched = models.PositiveIntegerField(_("matched"), default=0)
+    to_apply = models.PositiveIntegerField(_("lines not recorded here"), default=0)
+    applied = models.PositiveIntegerField(_("applied"), default=0)
+    missing = models.PositiveIntegerField(_("missing from the file"), default=0)
+    mismatched = models.PositiveIntegerField(_("amount mismatches"), default=0)
+    invalid = models.PositiveIntegerField(_("invalid lines"), default=0)
+    # The first invalid lines, as [line number, reason] pairs; ``invalid`` counts them all.
+    invalid_lines = models.JSONField(_("invalid lines (first ones)"), default=list, blank=True)
+    failure = models.TextField(_("failure"), blank=True)
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("settlement import")
+        verbose_name_plural = _("settlement imports")
+        indexes = [models.Index(fields=["channel", "day"], name="settlement_channel_day")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id} {self.day} ({self.file_name})"
+
+
+class SettlementLine(models.Model):
+    """A settlement file's valid line, staged for the set-based match and removed when
+    the import ends. Unlogged on PostgreSQL and without a foreign-key check: it is
+    rebuilt from the file, and a million rows go in by COPY."""
+
+    settlement = models.ForeignKey(
+        SettlementImport,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("settlement import"),
+    )
+    line_number = models.PositiveIntegerField(_("line"))
+    reference = models.CharField(_("reference"), max_length=100)
+    payment_code = models.CharField(_("payment code"), max_length=14, blank=True)
+    participant_number = models.CharField(_("participant number"), max_length=11, blank=True)
+    amount = models.PositiveBigIntegerField(_("amount (Rp)"))
+    paid_at = models.DateTimeField(_("paid at"))
+
+    class Meta:
+        verbose_name = _("settlement line")
+        verbose_name_plural = _("settlement lines")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.settlement_id}:{self.line_number}"
+
+
+class ReconciliationIssue(models.Model):
+    """What a settlement file and the payments recorded disagree on, for staff to
+    resolve: a payment recorded here that the channel's file does not list, or a line
+    whose amount is not the one recorded (or cannot be applied as it is). One per
+    channel reference and kind, so importing a file again adds nothing."""
+
+    class Kind(models.TextChoices):
+        MISSING_IN_FILE = "missing_in_file", _("recorded here, absent from the file")
+        AMOUNT_MISMATCH = "amount_mismatch", _("amount mismatch")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        RESOLVED = "resolved", _("resolved")
+
+    channel = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="+", verbose_name=_("channel")
+    )
+    day = models.DateField(_("settlement day"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    channel_ref = models.CharField(_("channel reference"), max_length=100)
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("payment"),
+    )
+    settlement = models.ForeignKey(
+        SettlementImport,
+        on_delete=models.PROTECT,
+        related_name="issues",
+        verbose_name=_("found by import"),
+    )
+    file_amount = models.PositiveBigIntegerField(
+        _("amount in the file (Rp)"), null=True, blank=True
+    )
+    recorded_amount = models.PositiveBigIntegerField(
+        _("amount recorded (Rp)"), null=True, blank=True
+    )
+    detail = models.CharField(_("detail"), max_length=300, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    note = models.TextField(_("resolution note"), blank=True)
+    created_at = models.DateTimeField(_("found at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+
+    class Meta:
+        ordering = ["status", "-day", "channel_ref"]
+        verbose_name = _("reconciliation issue")
+        verbose_name_plural = _("reconciliation issues")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "channel_ref", "kind"], name="reconciliation_issue_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=["missing_in_file", "amount_mismatch"]),
+                name="reconciliation_issue_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="open", resolved_at__isnull=True)
+                | models.Q(status="resolved", resolved_at__isnull=False),
+                name="reconciliation_issue_resolved_dated",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "day"], name="reconciliation_issue_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.channel_id}:{self.channel_ref} {self.kind}"

@@ -6,6 +6,7 @@ import datetime
 import functools
 import operator
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from enrollments.models import (
     ContributionRelief,
     FollowUpContact,
     IncomeLevel,
+    NumberReservation,
     Occupation,
     Participant,
     PaymentLine,
@@ -197,27 +199,48 @@ def payment_lines_visible_to(user: User | AnonymousUser) -> QuerySet[PaymentLine
 
 
 def _bucket_condition(bucket: str) -> Q:
-    """``bucket`` on each branch's own date: one condition per time zone in use."""
+    """``bucket`` on each branch's own date: one condition per date the time zones are
+    on. Every branch is in one of BRANCH_TIME_ZONES (branch_time_zone_known), so for
+    most of the day, when they all share a date, no zone is named and no join needed."""
     if bucket == coverage.AWAITING_PAYMENT_BUCKET:
         return Q(participant__paid_through__isnull=True)
-    conditions = []
     now = timezone.now()
+    zones_on: dict[datetime.date, list[str]] = {}
     for zone in BRANCH_TIME_ZONES:
-        today = now.astimezone(zoneinfo.ZoneInfo(zone)).date()
+        zones_on.setdefault(now.astimezone(zoneinfo.ZoneInfo(zone)).date(), []).append(zone)
+    conditions = []
+    for today, zones in zones_on.items():
         start, end = coverage.bucket_paid_through_range(bucket, today)
-        in_zone = Q(participant__branch__time_zone=zone)
+        on_date = Q(participant__branch__time_zone__in=zones) if len(zones_on) > 1 else Q()
         if start is not None:
-            in_zone &= Q(participant__paid_through__gte=start)
+            on_date &= Q(participant__paid_through__gte=start)
         if end is not None:
-            in_zone &= Q(participant__paid_through__lt=end)
-        conditions.append(in_zone)
+            on_date &= Q(participant__paid_through__lt=end)
+        conditions.append(on_date)
     return functools.reduce(operator.or_, conditions)
 
 
-def follow_ups_of_agent(*, agent: Agent, bucket: str) -> QuerySet[Registration]:
+# What the agent's work list shows of each recruit, read as plain rows: the page is
+# rendered from these without building a model instance per row.
+FOLLOW_UP_ROW_FIELDS = (
+    "id",
+    "monthly_total",
+    "payment_code",
+    "participant__participant_number",
+    "participant__full_name",
+    "participant__nik_last4",
+    "participant__phone",
+    "participant__status",
+    "participant__paid_through",
+    "participant__branch__time_zone",
+)
+
+
+def follow_ups_of_agent(*, agent: Agent, bucket: str) -> QuerySet[Registration, dict[str, Any]]:
     """The agent's own recruits in ``bucket``, most urgent first: the longest waiting to
-    pay, or the soonest to lapse (earliest paid-through). Each carries ``sort_key`` (the
-    cursor's key) and ``last_contact_id``."""
+    pay, or the soonest to lapse (earliest paid-through). Rows of
+    ``FOLLOW_UP_ROW_FIELDS``, each with ``sort_key`` (the cursor's key) and
+    ``last_contact_id``."""
     sort_key = (
         F("captured_at")
         if bucket == coverage.AWAITING_PAYMENT_BUCKET
@@ -226,8 +249,8 @@ def follow_ups_of_agent(*, agent: Agent, bucket: str) -> QuerySet[Registration]:
     return (
         Registration.objects.filter(agent=agent)
         .filter(_bucket_condition(bucket))
-        .select_related("participant", "participant__branch")
         .annotate(sort_key=sort_key, last_contact_id=_last_contact_id())
+        .values(*FOLLOW_UP_ROW_FIELDS, "sort_key", "last_contact_id")
     )
 
 
@@ -265,3 +288,17 @@ def follow_up_counts(*, agent: Agent) -> dict[str, int]:
 
 def contacts_by_id(ids: list[int]) -> dict[int, FollowUpContact]:
     return FollowUpContact.objects.in_bulk([i for i in ids if i is not None])
+
+
+def contact_rows_by_id(ids: list[int | None]) -> dict[int, Mapping[str, Any]]:
+    """The contacts of ``ids`` as plain rows of what the work list shows of them."""
+    rows = FollowUpContact.objects.filter(pk__in=[i for i in ids if i is not None]).values(
+        "id", "contacted_at", "method", "outcome", "promised_on"
+    )
+    return {row["id"]: row for row in rows}
+
+
+def reservations_unused_of_agent(*, agent: Agent) -> QuerySet[NumberReservation]:
+    """The agent's reserved numbers still to use (not used, not expired): what a
+    reinstalled app recovers."""
+    return NumberReservation.objects.filter(agent=agent).unused(now=timezone.now())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from enrollments.apis import agent, follow_ups, partner, reference
+from enrollments.apis import agent, follow_ups, partner, reference, reservations
 
 app_name = "enrollments"
 
@@ -9,6 +9,11 @@ urlpatterns = [
     path("agent/registrations", agent.RegistrationListCreateApi.as_view(), name="registrations"),
     path(
         "agent/registrations/sync", agent.RegistrationSyncApi.as_view(), name="registrations-sync"
+    ),
+    path(
+        "agent/reservations",
+        reservations.ReservationListCreateApi.as_view(),
+        name="reservations",
     ),
     path("agent/follow-ups", follow_ups.FollowUpListApi.as_view(), name="follow-ups"),
     path("agent/follow-ups/contacts", follow_ups.ContactsApi.as_view(), name="follow-up-contacts"),

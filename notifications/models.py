@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.audit import audited
 from core.models import TimeStampedModel
 from notifications import rules
 
@@ -49,6 +50,8 @@ class CancelReason(models.TextChoices):
     BY_STAFF = "by_staff", _("Cancelled by staff")
 
 
+# Not audited: high volume, and its own columns already record the attempts, the status
+# and who wrote it.
 class OutboundMessage(TimeStampedModel):
     """One message to one phone, written in the transaction of the event that causes it
     and sent later by a worker. Never deleted: a message that could not be sent ends
@@ -122,6 +125,7 @@ class OutboundMessage(TimeStampedModel):
         return rules.mask_phone(self.phone)
 
 
+@audited()
 class MessageTemplate(TimeStampedModel):
     """The text of a kind of message, from a day on (the recipient's local day): the
     version with the latest ``effective_from`` on or before that day is used. Versions
@@ -167,6 +171,7 @@ class OptOutSource(models.TextChoices):
     ADMIN = "admin", _("Staff, in the admin")
 
 
+@audited()
 class PhoneOptOut(models.Model):
     """A phone that receives nothing more. Removing the row lets messages through again
     (for messages written after; those cancelled stay cancelled)."""

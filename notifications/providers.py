@@ -4,6 +4,8 @@
 ``{id, to, text}`` to one gateway URL from the settings, never to an address a caller
 gave. The message id is the gateway's idempotency key: a message sent again after an
 answer that never came is one message to the gateway.
+
+A provider may keep a connection between messages; whoever made it closes it.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class SendResult:
 class Provider(Protocol):
     def send(self, *, message_id: str, to: str, text: str) -> SendResult: ...
 
+    def close(self) -> None: ...
+
 
 class ConsoleProvider:
     """For development and demos: the message in the log, the phone masked and any
@@ -61,11 +65,15 @@ class ConsoleProvider:
         )
         return SendResult(Outcome.ACCEPTED, provider_message_id=f"console-{message_id}")
 
+    def close(self) -> None:
+        pass
+
 
 class HttpProvider:
     """``POST {id, to, text}`` as JSON to the gateway, ``Authorization: Bearer``. 2xx is
     accepted (the gateway's ``message_id`` kept when it gives one), 4xx other than 429
-    refused for good, anything else tried again later."""
+    refused for good, anything else tried again later. The connection is kept for the
+    next message while the gateway keeps it open."""
 
     def __init__(
         self, *, url: str, token: str, connect_timeout: float, read_timeout: float
@@ -82,6 +90,7 @@ class HttpProvider:
         self.token = token
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
+        self._kept: http.client.HTTPConnection | None = None
 
     def _connection(self) -> http.client.HTTPConnection:
         if self.scheme == "https":
@@ -93,33 +102,30 @@ class HttpProvider:
             )
         return http.client.HTTPConnection(self.host, self.port, timeout=self.connect_timeout)
 
+    def close(self) -> None:
+        if self._kept is not None:
+            self._kept.close()
+            self._kept = None
+
     def send(self, *, message_id: str, to: str, text: str) -> SendResult:
         body = json.dumps({"id": message_id, "to": to, "text": text}, ensure_ascii=False)
-        connection = self._connection()
+        reused = self._kept is not None and self._kept.sock is not None
         try:
-            connection.connect()
-            assert connection.sock is not None  # noqa: S101 (connect() made it)
-            connection.sock.settimeout(self.read_timeout)
-            connection.request(
-                "POST",
-                self.path,
-                body=body.encode(),
-                headers={
-                    "Content-Type": "application/json",
-                    "Accept": "application/json",
-                    "Authorization": f"Bearer {self.token}",
-                    "Idempotency-Key": message_id,
-                },
-            )
-            response = connection.getresponse()
-            status = response.status
-            answer = response.read(ANSWER_MAX_BYTES)
+            try:
+                status, answer = self._post(body.encode(), message_id)
+            except ConnectionError:
+                if not reused:
+                    raise
+                # The gateway closed the kept connection while it was idle, before this
+                # request: once more on a new one (the id makes a repeat one message).
+                self.close()
+                status, answer = self._post(body.encode(), message_id)
         except TimeoutError:
+            self.close()
             return SendResult(Outcome.RETRY, error="timeout")
         except (OSError, http.client.HTTPException) as exc:
+            self.close()
             return SendResult(Outcome.RETRY, error=f"connection: {type(exc).__name__}")
-        finally:
-            connection.close()
         if 200 <= status < 300:
             return SendResult(Outcome.ACCEPTED, provider_message_id=_gateway_id(answer))
         if status == 429 or status >= 500:
@@ -127,6 +133,31 @@ class HttpProvider:
         if 400 <= status < 500:
             return SendResult(Outcome.PERMANENT, error=f"HTTP {status}")
         return SendResult(Outcome.RETRY, error=f"HTTP {status}")
+
+    def _post(self, body: bytes, message_id: str) -> tuple[int, bytes]:
+        if self._kept is None:
+            self._kept = self._connection()
+        connection = self._kept
+        if connection.sock is None:
+            connection.connect()
+            assert connection.sock is not None  # noqa: S101 (connect() made it)
+            connection.sock.settimeout(self.read_timeout)
+        connection.request(
+            "POST",
+            self.path,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "Authorization": f"Bearer {self.token}",
+                "Idempotency-Key": message_id,
+            },
+        )
+        response = connection.getresponse()
+        answer = response.read(ANSWER_MAX_BYTES)
+        if not response.isclosed():  # an answer longer than we read: the rest is not ours
+            self.close()
+        return response.status, answer
 
 
 def _gateway_id(answer: bytes) -> str:

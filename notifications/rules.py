@@ -82,6 +82,14 @@ def render(text: str, context: Mapping[str, object]) -> str:
     return text.format_map({name: str(value) for name, value in context.items()})
 
 
+def template_pieces(text: str) -> list[tuple[str, str | None]]:
+    """The template as (literal text, placeholder or None) pairs, in order, with ``{{``
+    and ``}}`` already read as braces: what ``render`` does, for a renderer that is not
+    Python (the outbox's set-based writes build the same text in SQL from them)."""
+    placeholders_of(text)  # the same refusals as render
+    return [(literal, name) for literal, name, _spec, _conversion in string.Formatter().parse(text)]
+
+
 # Time ------------------------------------------------------------------------------
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from agents import selectors as agent_selectors
 from agents.admin import staff_user
+from core.admin import ServiceFormAdmin
 from core.models import Regency
 from core.services import MalformedFileError, csv_rows
 from partners import selectors, services
@@ -26,10 +27,13 @@ from partners.models import (
     Company,
     Partner,
     PartnerApiKey,
+    PartnerKind,
     PartnerSigningSecret,
     PermitCheck,
     RefusedRequest,
+    SnapClient,
 )
+from partners.services import snap as snap_services
 
 
 class ApiKeyInline(admin.TabularInline):
@@ -423,6 +427,46 @@ class RefusedRequestAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+
+@admin.register(SnapClient)
+class SnapClientAdmin(ServiceFormAdmin):
+    """A payment channel's SNAP credentials. The client secret is the channel's signing
+    secret: made, shown once and rotated on the channel's own page."""
+
+    list_display = ("partner", "partner_service_id_shown", "client_key", "updated_at")
+    search_fields = ("partner__code", "partner__name", "client_key", "partner_service_id")
+    list_select_related = ("partner",)
+    fields = ("partner", "partner_service_id", "client_key", "public_key_pem")
+    autocomplete_fields = ("partner",)
+
+    @admin.display(description=gettext_lazy("partnerServiceId"))
+    def partner_service_id_shown(self, obj: SnapClient) -> str:
+        return repr(obj.partner_service_id)  # the padding spaces are part of it
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return ("partner",) if obj is not None else ()
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "partner":
+            kwargs["queryset"] = Partner.objects.filter(kind=PartnerKind.PAYMENT_CHANNEL)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: SnapClient, form: Any, change: bool) -> None:
+        values = {
+            "partner_service_id": form.cleaned_data["partner_service_id"],
+            "client_key": form.cleaned_data["client_key"],
+            "public_key_pem": form.cleaned_data["public_key_pem"],
+        }
+        if change:
+            current = SnapClient.objects.get(pk=obj.pk)
+            saved = snap_services.snap_client_update(client=current, **values)
+        else:
+            saved = snap_services.snap_client_create(partner=obj.partner, **values)
+        obj.pk = saved.pk
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -330,7 +330,9 @@ class MessageFeedbackApi(SignedPartnerApi):
     )
     def post(self, request: Request) -> Response:
         kind = request.data.get("type") if isinstance(request.data, dict) else None
-        if kind not in self.INPUTS:
+        # Any JSON value can arrive here: only a string can name an input (a list or an
+        # object cannot even be looked up).
+        if not isinstance(kind, str) or kind not in self.INPUTS:
             raise serializers.ValidationError(
                 {"type": [gettext_lazy("Send type receipt or reply.")]}
             )

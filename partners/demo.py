@@ -1,15 +1,21 @@
 """Demo partners (README, "Demo accounts"): PTSP-7471 (Kota Kendari), a PATEN office,
-payment channel BANK-DEMO, and companies covering every permit decision. A key for
-PTSP-7471 is created and printed the first time only."""
+payment channel BANK-DEMO, message gateway SMS-DEMO, and companies covering every permit
+decision. A key for PTSP-7471, and a key and a signing secret for BANK-DEMO and for
+SMS-DEMO, are created and printed the first time only."""
 
 import datetime
+from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from django.conf import settings
 from django.utils import timezone
 
 from core.demo import DemoContext, demo_ensure
 from core.models import Province, Regency
 from partners import services
-from partners.models import Company, Partner, PartnerApiKey, PartnerKind
+from partners.models import Company, Partner, PartnerApiKey, PartnerKind, SnapClient
+from partners.services.snap import snap_client_create
 
 # code, name, kind, regency codes, province codes
 PARTNERS = [
@@ -17,6 +23,7 @@ PARTNERS = [
     ("PATEN-747101", "Kecamatan Mandonga (PATEN)", PartnerKind.PATEN, ["7471"], []),
     ("PTSP-74", "DPMPTSP Provinsi Sulawesi Tenggara", PartnerKind.PTSP, [], ["74"]),
     ("BANK-DEMO", "Bank Demo (kanal pembayaran)", PartnerKind.PAYMENT_CHANNEL, [], []),
+    ("SMS-DEMO", "Gateway SMS Demo (tanda terima pesan)", PartnerKind.SMS_GATEWAY, [], []),
 ]
 
 # nib, npwp, name, regency, npp, reported, enrolled, arrears: every decision and reason
@@ -65,9 +72,53 @@ def seed(context: DemoContext) -> None:
     if not PartnerApiKey.objects.filter(partner=ptsp).exists():
         _key, raw = services.partner_key_create(partner=ptsp, label="demo")
         context.secret(f"API key of PTSP-7471 (shown once): Api-Key {raw}")
-    bank = Partner.objects.get(code="BANK-DEMO")
-    if not PartnerApiKey.objects.filter(partner=bank).exists():
-        _key, raw = services.partner_key_create(partner=bank, label="demo")
-        _secret, secret = services.signing_secret_create(partner=bank, label="demo")
-        context.secret(f"API key of BANK-DEMO (shown once): Api-Key {raw}")
-        context.secret(f"signing secret of BANK-DEMO (shown once): {secret}")
+    # The signed webhooks' senders: the message gateway that reports delivery receipts
+    # and the workers' replies, and a payment channel.
+    for code in ("SMS-DEMO", "BANK-DEMO"):
+        signer = Partner.objects.get(code=code)
+        if not PartnerApiKey.objects.filter(partner=signer).exists():
+            _key, raw = services.partner_key_create(partner=signer, label="demo")
+            _secret, secret = services.signing_secret_create(partner=signer, label="demo")
+            context.secret(f"API key of {code} (shown once): Api-Key {raw}")
+            context.secret(f"signing secret of {code} (shown once): {secret}")
+    _snap_client(context, Partner.objects.get(code="BANK-DEMO"))
+
+
+SNAP_CLIENT_KEY = "bank-demo-snap"
+SNAP_SERVICE_ID = "88899"
+
+
+def _snap_client(context: DemoContext, bank: Partner) -> None:
+    """BANK-DEMO as a SNAP channel: a fresh RSA key pair whose private half is written,
+    owner-only, to settings.SNAP_DEMO_KEY_FILE (var/snap-demo-bank.pem) for
+    bench/snap_client.py; its client secret is BANK-DEMO's signing secret."""
+    if SnapClient.objects.filter(partner=bank).exists():
+        return
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key_file = Path(settings.SNAP_DEMO_KEY_FILE)
+    key_file.parent.mkdir(exist_ok=True)
+    key_file.touch(mode=0o600)
+    key_file.chmod(0o600)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    snap_client_create(
+        partner=bank,
+        partner_service_id=SNAP_SERVICE_ID,
+        client_key=SNAP_CLIENT_KEY,
+        public_key_pem=public_pem,
+    )
+    context.note(
+        f"SNAP: BANK-DEMO signs in as X-CLIENT-KEY {SNAP_CLIENT_KEY} with the private key "
+        f"in {key_file}; partnerServiceId "
+        f"'{SNAP_SERVICE_ID.rjust(8)}'; its client secret is BANK-DEMO's signing secret"
+    )

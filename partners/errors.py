@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 
 from core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
+from partners import snap
 
 
 class InvalidApiKeyError(ApplicationError):
@@ -49,3 +50,18 @@ class ApplicationRefReusedError(ConflictError):
 
 class PartnerDoesNotSignError(ConflictError):
     default_message = _("Only payment channels and message gateways sign their requests.")
+
+
+class SnapRefusal(Exception):  # noqa: N818 (the standard's word for a refused request)
+    """A SNAP request refused with one of the standard's outcomes; ``detail`` names the
+    field or reason (``Unauthorized. [Signature]``). The SNAP views answer it in the
+    standard's shape, with their own service code."""
+
+    def __init__(self, outcome: snap.Outcome, detail: str = "") -> None:
+        super().__init__(outcome.message)
+        self.outcome = outcome
+        self.detail = detail
+
+    @property
+    def message(self) -> str:
+        return f"{self.outcome.message} [{self.detail}]" if self.detail else self.outcome.message

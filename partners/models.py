@@ -23,6 +23,7 @@ PERMIT_OFFICE_KINDS = frozenset({PartnerKind.PTSP, PartnerKind.PATEN})
 SIGNING_KINDS = frozenset({PartnerKind.PAYMENT_CHANNEL, PartnerKind.SMS_GATEWAY})
 # Named once: the service tells a repeated application from other refusals by it.
 PERMIT_CHECK_APPLICATION_UNIQUE = "permit_check_office_application_unique"
+SNAP_EXTERNAL_ID_UNIQUE = "snap_external_id_per_day_unique"
 
 
 @audited()
@@ -132,6 +133,77 @@ class PartnerSigningSecret(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner_id} {self.label or self.pk}"
+
+
+@audited()
+class SnapClient(TimeStampedModel):
+    """A payment channel's SNAP credentials (DESIGN §9): its ``partnerServiceId`` (the
+    first 8 characters of every virtual-account number it collects, digits left-padded
+    with spaces), the client key it sends as ``X-CLIENT-KEY`` and ``X-PARTNER-ID``, and
+    the RSA public key its access-token requests are signed with. Its client secret
+    (HMAC of transaction requests) is the channel's signing secret, rotated like the
+    webhook's."""
+
+    partner = models.OneToOneField(
+        Partner,
+        on_delete=models.PROTECT,
+        related_name="snap_client",
+        verbose_name=_("payment channel"),
+        limit_choices_to={"kind": PartnerKind.PAYMENT_CHANNEL},
+    )
+    partner_service_id = models.CharField(
+        _("partnerServiceId"),
+        max_length=8,
+        unique=True,
+        help_text=_("Up to 8 digits, stored left-padded with spaces, e.g. '   88899'."),
+    )
+    client_key = models.CharField(
+        _("client key"),
+        max_length=64,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[A-Za-z0-9._-]{8,64}$",
+                _("8 to 64 letters, digits, dots, hyphens or underscores."),
+            )
+        ],
+    )
+    public_key_pem = models.TextField(
+        _("public key (PEM)"),
+        help_text=_("The channel's RSA public key, 2048 bits or more, in PEM."),
+    )
+
+    class Meta:
+        ordering = ["partner__code"]
+        verbose_name = _("SNAP client")
+        verbose_name_plural = _("SNAP clients")
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.partner_service_id.strip()}"
+
+
+class SnapExternalId(models.Model):
+    """An ``X-EXTERNAL-ID`` a channel sent, kept to refuse a repeat within the day
+    (Asia/Jakarta)."""
+
+    client = models.ForeignKey(
+        SnapClient, on_delete=models.CASCADE, related_name="+", verbose_name=_("SNAP client")
+    )
+    day = models.DateField(_("day"))
+    external_id = models.CharField(_("X-EXTERNAL-ID"), max_length=36)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("SNAP external id")
+        verbose_name_plural = _("SNAP external ids")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "day", "external_id"], name=SNAP_EXTERNAL_ID_UNIQUE
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.external_id}"
 
 
 @audited()

@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from agents.selectors import regencies_visible_to, staff_regency_filter
 from core import crypto
 from core.exceptions import NotFoundError
-from partners.models import Company, Partner, PartnerSigningSecret, PermitCheck
+from partners.models import Company, Partner, PartnerSigningSecret, PermitCheck, SnapClient
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -100,3 +100,13 @@ def permit_check_verified(*, reference: str, sig: str) -> PermitCheck:
     if check is None:
         raise NotFoundError()
     return check
+
+
+def snap_service_ids() -> list[tuple[str, str]]:
+    """(channel code, partnerServiceId as padded) of every active SNAP channel, by code:
+    the virtual accounts a participant can pay into."""
+    return list(
+        SnapClient.objects.filter(partner__is_active=True)
+        .order_by("partner__code")
+        .values_list("partner__code", "partner_service_id")
+    )

@@ -8,7 +8,31 @@ from django.urls import path
 from agents.admin import BranchScopedAdmin
 from core.admin import MoneyColumnsMixin
 from tallies.dashboard import dashboard
-from tallies.models import BranchTarget, DailyTally, LabourForce
+from tallies.models import (
+    AgentRetentionCohort,
+    BranchTarget,
+    CohortFigures,
+    DailyTally,
+    LabourForce,
+    RetentionCohort,
+)
+
+
+class RecomputedAdmin(BranchScopedAdmin):
+    """Figures the tallies recompute writes: seen within the staff's branches, never
+    added, changed or deleted by hand, not even by a superuser (the next recompute
+    would silently undo it)."""
+
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
 
 
 @admin.register(BranchTarget)
@@ -30,7 +54,7 @@ class LabourForceAdmin(admin.ModelAdmin):
 
 
 @admin.register(DailyTally)
-class DailyTallyAdmin(MoneyColumnsMixin, BranchScopedAdmin):
+class DailyTallyAdmin(MoneyColumnsMixin, RecomputedAdmin):
     money_fields = ("contributions_received",)
     list_display = (
         "date",
@@ -46,7 +70,6 @@ class DailyTallyAdmin(MoneyColumnsMixin, BranchScopedAdmin):
     list_filter = (("branch", admin.RelatedOnlyFieldListFilter),)
     date_hierarchy = "date"
     list_select_related = ("branch",)
-    show_full_result_count = False
 
     def get_urls(self) -> list[Any]:
         return [
@@ -61,11 +84,38 @@ class DailyTallyAdmin(MoneyColumnsMixin, BranchScopedAdmin):
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
         return dashboard(request, self.admin_site.each_context(request))
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+COHORT_FIGURES = ("registered", "paid_once", "active_3", "active_6", "active_12")
 
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
+
+@admin.display(
+    description=RetentionCohort._meta.get_field("cohort").verbose_name, ordering="cohort"
+)
+def cohort_month(obj: CohortFigures) -> str:
+    return obj.period
+
+
+@admin.register(RetentionCohort)
+class RetentionCohortAdmin(RecomputedAdmin):
+    list_display = (cohort_month, "branch", *COHORT_FIGURES, "computed_at")
+    list_filter = (
+        ("branch__region", admin.RelatedOnlyFieldListFilter),
+        ("branch", admin.RelatedOnlyFieldListFilter),
+    )
+    date_hierarchy = "cohort"
+    search_fields = ("branch__name", "branch__code")
+    list_select_related = ("branch",)
+    ordering = ("-cohort", "branch__code")
+
+
+@admin.register(AgentRetentionCohort)
+class AgentRetentionCohortAdmin(RecomputedAdmin):
+    list_display = (cohort_month, "agent", "branch", *COHORT_FIGURES, "computed_at")
+    list_filter = (
+        ("branch__region", admin.RelatedOnlyFieldListFilter),
+        ("branch", admin.RelatedOnlyFieldListFilter),
+    )
+    date_hierarchy = "cohort"
+    search_fields = ("agent__code", "branch__name", "branch__code")
+    list_select_related = ("agent", "branch")
+    ordering = ("-cohort", "branch__code", "agent__code")

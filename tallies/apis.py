@@ -3,6 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.exceptions import InvalidInputError, NotFoundError
-from core.fields import StrictCharField
+from core.fields import StrictCharField, StrictRegexField
 from core.filters import query_filters
 from tallies import selectors
 
@@ -41,6 +42,8 @@ FORMATS = ("json", "csv")
 PCT: dict[str, Any] = {
     "max_digits": 4,
     "decimal_places": 1,
+    "min_value": Decimal("0"),
+    "max_value": Decimal("100"),
     "allow_null": True,
     "coerce_to_string": False,
 }
@@ -206,6 +209,7 @@ class TallyListApi(FormatChecked):
 COHORT_FIGURES = ["registered", "paid_once", "active_3", "active_6", "active_12"]
 RETENTION_COLUMNS = [
     "level",
+    "region",
     "branch",
     "agent",
     "name",
@@ -220,8 +224,9 @@ RETENTION_COLUMNS = [
 
 
 class RetentionCsvRenderer(TallyCsvRenderer):
-    """One row per branch cohort, then (with ?branch=) one per agent cohort, told apart
-    by the first column; a figure not yet known is an empty cell."""
+    """One row per branch cohort, then (with ?branch=) one per agent cohort, then the
+    regions' and the nation's (when the answer holds all their branches), told apart by
+    the first column; a figure not yet known is an empty cell."""
 
     def render(
         self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None
@@ -230,17 +235,29 @@ class RetentionCsvRenderer(TallyCsvRenderer):
         writer = csv.writer(out)
         if isinstance(data, dict) and "results" in data:
             writer.writerow(RETENTION_COLUMNS)
-            for row in data["results"]:
-                flat = {**row, "branch": row["branch"]["code"], "name": row["branch"]["name"]}
-                writer.writerow(["branch", *[_cell(flat, name) for name in RETENTION_COLUMNS[1:]]])
-            for row in data.get("agents", []):
-                flat = {
-                    **row,
-                    "branch": row["branch"]["code"],
-                    "agent": row["agent"]["code"],
-                    "name": row["agent"]["full_name"],
-                }
-                writer.writerow(["agent", *[_cell(flat, name) for name in RETENTION_COLUMNS[1:]]])
+            rows = [
+                ("branch", {**row, "branch": row["branch"]["code"], "name": row["branch"]["name"]})
+                for row in data["results"]
+            ]
+            rows += [
+                (
+                    "agent",
+                    {
+                        **row,
+                        "branch": row["branch"]["code"],
+                        "agent": row["agent"]["code"],
+                        "name": row["agent"]["full_name"],
+                    },
+                )
+                for row in data.get("agents", [])
+            ]
+            rows += [
+                ("region", {**row, "region": row["region"]["code"], "name": row["region"]["name"]})
+                for row in data.get("regions", [])
+            ]
+            rows += [("nation", {**row, "name": "Indonesia"}) for row in data.get("nation") or []]
+            for level, flat in rows:
+                writer.writerow([level, *[_cell(flat, name) for name in RETENTION_COLUMNS[1:]]])
         else:
             _error_rows(writer, data)
         return out.getvalue().encode()
@@ -254,7 +271,11 @@ def _cell(row: dict[str, Any], name: str) -> Any:
 class CohortSerializer(serializers.Serializer):
     """A registration-month cohort's figures (tallies.models.CohortFigures)."""
 
-    cohort = StrictCharField(source="period", help_text="YYYY-MM: the month of registration")
+    cohort = StrictRegexField(
+        r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+        source="period",
+        help_text="YYYY-MM: the month of registration",
+    )
     registered = serializers.IntegerField()
     paid_once = serializers.IntegerField(help_text="Paid at least once (payments standing).")
     active_3 = serializers.IntegerField(
@@ -294,11 +315,19 @@ class RetentionListApi(FormatChecked):
 
         agent = AgentSerializer()
 
+    class RegionCohortSerializer(CohortSerializer):
+        class RegionSerializer(serializers.Serializer):
+            code = StrictCharField()
+            name = StrictCharField()
+
+        region = RegionSerializer(source="*")
+
     @extend_schema(
         operation_id="tallies_retention",
         description=(
-            "Retention by registration-month cohort, for staff: per branch they may see, and "
-            "per agent when ?branch= names one. Cohorts are months of registration (when it "
+            "Retention by registration-month cohort, for staff: per branch they may see, per "
+            "agent when ?branch= names one, and summed per region and for the nation where "
+            "the caller sees all of its branches. Cohorts are months of registration (when it "
             "reached the server) in the branch's calendar; a worker is active k months after "
             "registration by the participant status rule applied on that day to the payments "
             "that stand. ?format=csv for a spreadsheet."
@@ -312,11 +341,17 @@ class RetentionListApi(FormatChecked):
                         "year": serializers.IntegerField(),
                         "results": BranchCohortSerializer(many=True),
                         "agents": AgentCohortSerializer(many=True),
+                        "regions": RegionCohortSerializer(many=True),
+                        "nation": CohortSerializer(many=True, allow_null=True),
                     },
                 ),
                 description=(
                     "One row per branch and cohort of the year; `agents` (one row per agent "
-                    "and cohort) only when ?branch= is given, empty otherwise."
+                    "and cohort) only when ?branch= is given, empty otherwise. `regions`: "
+                    "the sums per region and cohort, for each region whose branches are all "
+                    "among those answered; `nation`: the sums per cohort when every branch is, "
+                    "null otherwise. A sum's shares are of its summed counts, and a figure "
+                    "is null in a sum while any branch in it does not know it yet."
                 ),
             ),
         },
@@ -326,12 +361,17 @@ class RetentionListApi(FormatChecked):
         year = data.get("year") or timezone.localdate().year
         branches = _scoped_branches(request, data)
         agents = selectors.agent_cohorts(branches=branches, year=year) if data.get("branch") else []
+        roll_ups = selectors.cohort_roll_ups(branches=branches, year=year)
         body = {
             "year": year,
             "results": self.BranchCohortSerializer(
                 selectors.branch_cohorts(branches=branches, year=year), many=True
             ).data,
             "agents": self.AgentCohortSerializer(agents, many=True).data,
+            "regions": self.RegionCohortSerializer(roll_ups.regions, many=True).data,
+            "nation": None
+            if roll_ups.nation is None
+            else CohortSerializer(roll_ups.nation, many=True).data,
         }
         headers = {}
         if request.accepted_renderer.format == "csv":

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -107,7 +108,40 @@ class DailyTally(models.Model):
 RETENTION_MONTHS = (3, 6, 12)
 
 
-class CohortFigures(models.Model):
+class CohortShares:
+    """A cohort's month and its figures as shares of the workers registered, one
+    decimal; None while a figure is unknown. For stored cohorts and for sums of them
+    (tallies.selectors.CohortTotal): a sum's share is taken of the summed counts."""
+
+    cohort: datetime.date
+    registered: int
+    paid_once: int
+    active_3: int | None
+    active_6: int | None
+    active_12: int | None
+
+    @property
+    def period(self) -> str:
+        return period_of(self.cohort)
+
+    @property
+    def paid_once_pct(self) -> Decimal | None:
+        return pace.percent(self.paid_once, self.registered)
+
+    @property
+    def active_3_pct(self) -> Decimal | None:
+        return None if self.active_3 is None else pace.percent(self.active_3, self.registered)
+
+    @property
+    def active_6_pct(self) -> Decimal | None:
+        return None if self.active_6 is None else pace.percent(self.active_6, self.registered)
+
+    @property
+    def active_12_pct(self) -> Decimal | None:
+        return None if self.active_12 is None else pace.percent(self.active_12, self.registered)
+
+
+class CohortFigures(CohortShares, models.Model):
     """A registration-month cohort: its workers registered (by ``Registration.created_at``
     in the branch's calendar, as the daily tallies count new registrations), those who
     have paid at least once, and those active 3, 6 and 12 months after their
@@ -124,27 +158,6 @@ class CohortFigures(models.Model):
 
     class Meta:
         abstract = True
-
-    @property
-    def period(self) -> str:
-        return period_of(self.cohort)
-
-    # Shares of the registered workers, one decimal; None while a figure is unknown.
-    @property
-    def paid_once_pct(self) -> Decimal | None:
-        return pace.percent(self.paid_once, self.registered)
-
-    @property
-    def active_3_pct(self) -> Decimal | None:
-        return None if self.active_3 is None else pace.percent(self.active_3, self.registered)
-
-    @property
-    def active_6_pct(self) -> Decimal | None:
-        return None if self.active_6 is None else pace.percent(self.active_6, self.registered)
-
-    @property
-    def active_12_pct(self) -> Decimal | None:
-        return None if self.active_12 is None else pace.percent(self.active_12, self.registered)
 
 
 class RetentionCohort(CohortFigures):

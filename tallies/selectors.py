@@ -9,7 +9,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Max, Q, QuerySet, Sum
+from django.db.models import Case, Count, F, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.lookups import Exact
 
 from agents.models import Agent, Branch, Region
 from agents.selectors import branches_visible_to
@@ -23,6 +24,7 @@ from tallies.models import (
     RETENTION_MONTHS,
     AgentRetentionCohort,
     BranchTarget,
+    CohortShares,
     DailyTally,
     LabourForce,
     RetentionCohort,
@@ -358,8 +360,9 @@ def agent_cohorts(*, branches: QuerySet[Branch], year: int) -> QuerySet[AgentRet
 
 
 @dataclass(frozen=True)
-class CohortTotal:
-    """A month's cohort over several branches (the dashboard's scope)."""
+class CohortTotal(CohortShares):
+    """A month's cohort summed over several branches: the dashboard's scope, a region
+    (``code`` and ``name`` are the region's) or the nation. Shares are of the sums."""
 
     cohort: datetime.date
     registered: int
@@ -367,34 +370,92 @@ class CohortTotal:
     active_3: int | None
     active_6: int | None
     active_12: int | None
+    # When the oldest of the rows summed was computed.
+    computed_at: datetime.datetime | None = None
+    code: str = ""
+    name: str = ""
+
+
+def _cohort_sums() -> dict[str, Any]:
+    """Aggregates that sum stored cohorts. A figure at k months becomes known in each
+    branch's own calendar, so near a month's turn one zone may know it and another not
+    yet: the sum is known only when every row summed knows it, never a partial sum."""
+    sums: dict[str, Any] = {
+        "total_registered": Sum("registered"),
+        "total_paid_once": Sum("paid_once"),
+        "oldest": Min("computed_at"),
+    }
+    for k in RETENTION_MONTHS:
+        figure = f"active_{k}"
+        sums[f"total_{figure}"] = Case(
+            When(Exact(Count(figure), Count("pk")), then=Sum(figure)),
+            default=Value(None),
+            output_field=IntegerField(),
+        )
+    return sums
+
+
+def _cohort_total(row: dict[str, Any], *, code: str = "", name: str = "") -> CohortTotal:
+    return CohortTotal(
+        cohort=row["cohort"],
+        registered=int(row["total_registered"]),
+        paid_once=int(row["total_paid_once"]),
+        active_3=row["total_active_3"],
+        active_6=row["total_active_6"],
+        active_12=row["total_active_12"],
+        computed_at=row["oldest"],
+        code=code,
+        name=name,
+    )
 
 
 def cohorts_by_month(*, branches: QuerySet[Branch], year: int) -> list[CohortTotal]:
-    """The scope's cohorts of ``year``, summed per month in one query. A figure not yet
-    known for a month (NULL) stays unknown: SUM over NULLs alone is NULL."""
+    """The scope's cohorts of ``year``, summed per month in one query."""
     rows = (
         RetentionCohort.objects.filter(branch__in=branches, cohort__year=year)
         .values("cohort")
-        .annotate(
-            total_registered=Sum("registered"),
-            total_paid_once=Sum("paid_once"),
-            total_active_3=Sum("active_3"),
-            total_active_6=Sum("active_6"),
-            total_active_12=Sum("active_12"),
-        )
+        .annotate(**_cohort_sums())
         .order_by("cohort")
     )
-    return [
-        CohortTotal(
-            cohort=row["cohort"],
-            registered=row["total_registered"],
-            paid_once=row["total_paid_once"],
-            active_3=row["total_active_3"],
-            active_6=row["total_active_6"],
-            active_12=row["total_active_12"],
+    return [_cohort_total(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class CohortRollUps:
+    """The retention roll-ups over ``branches`` (the caller's scope): a region's months
+    only when every branch of the region is in it, the nation's only when every branch
+    is (``None`` otherwise), as the tallies' roll-ups (``Standings``)."""
+
+    regions: list[CohortTotal]
+    nation: list[CohortTotal] | None
+
+
+def cohort_roll_ups(*, branches: QuerySet[Branch], year: int) -> CohortRollUps:
+    """Summed in the database: three queries whatever the number of branches (the
+    regions' sums, whether any branch is outside the scope, the nation's sums)."""
+    whole_regions = (
+        Region.objects.annotate(
+            members=Count("branches"),
+            in_scope=Count("branches", filter=Q(branches__in=branches.values("pk"))),
         )
-        for row in rows
+        .filter(members__gt=0, members=F("in_scope"))
+        .values("pk")
+    )
+    cohorts = RetentionCohort.objects.filter(cohort__year=year)
+    regions = [
+        _cohort_total(row, code=row["branch__region__code"], name=row["branch__region__name"])
+        for row in cohorts.filter(branch__region__in=whole_regions)
+        .values("branch__region__code", "branch__region__name", "cohort")
+        .annotate(**_cohort_sums())
+        .order_by("branch__region__code", "cohort")
     ]
+    nation = None
+    if not Branch.objects.exclude(pk__in=branches.values("pk")).exists():
+        nation = [
+            _cohort_total(row, code=NATION_CODE, name="Indonesia")
+            for row in cohorts.values("cohort").annotate(**_cohort_sums()).order_by("cohort")
+        ]
+    return CohortRollUps(regions=regions, nation=nation)
 
 
 def agent_recruit_figures(*, agent: Agent, period: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value, Window
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear
+from django.db.models.functions import Cast, Coalesce, ExtractDay, ExtractMonth, ExtractYear
 from django.utils import timezone
 
 from agents.models import Agent, AgentStatus, Branch
@@ -204,7 +204,8 @@ SELECT branch_id, agent_id, reg_month, COUNT(*) AS registered,
 FROM members
 GROUP BY branch_id, agent_id, reg_month
 """
-_PAID_BY = "l.paid_month * {key} + l.paid_day <= (r.reg_month + {k}) * {key} + r.reg_day"
+# A line paid on or before the k-month day: day keys, k months = k * DAY_KEY.
+_PAID_BY = "l.paid_key <= r.reg_key + {span}"
 _END = (
     "MAX(CASE WHEN {paid_by} THEN l.paid_month - 1 - l.months_so_far + l.months END)"
     " + SUM(CASE WHEN {paid_by} THEN l.months END) AS end_{k}"
@@ -218,7 +219,18 @@ FIGURES = ("registered", "paid_once", *(f"active_{k}" for k in RETENTION_MONTHS)
 
 
 def _month_index(field: str, zone: zoneinfo.ZoneInfo) -> Any:
-    return ExtractYear(field, tzinfo=zone) * 12 + ExtractMonth(field, tzinfo=zone) - 1
+    # An integer: PostgreSQL's EXTRACT gives numerics, and these keys are computed and
+    # compared for every payment line and every k.
+    return Cast(
+        ExtractYear(field, tzinfo=zone) * 12 + ExtractMonth(field, tzinfo=zone) - 1,
+        IntegerField(),
+    )
+
+
+def _day_key(field: str, zone: zoneinfo.ZoneInfo) -> Any:
+    return Cast(
+        _month_index(field, zone) * DAY_KEY + ExtractDay(field, tzinfo=zone), IntegerField()
+    )
 
 
 def _retention_sql(zone_name: str, today: datetime.date) -> tuple[str, list[Any]]:
@@ -228,28 +240,28 @@ def _retention_sql(zone_name: str, today: datetime.date) -> tuple[str, list[Any]
         .order_by()
         .annotate(
             reg_month=_month_index("created_at", zone),
-            reg_day=ExtractDay("created_at", tzinfo=zone),
+            reg_key=_day_key("created_at", zone),
         )
-        .values("participant_id", "branch_id", "agent_id", "reg_month", "reg_day")
+        .values("participant_id", "branch_id", "agent_id", "reg_month", "reg_key")
     )
     lines = (
         PaymentLine.objects.filter(branch__time_zone=zone_name, reversed_at__isnull=True)
         .order_by()
         .annotate(
             paid_month=_month_index("paid_at", zone),
-            paid_day=ExtractDay("paid_at", tzinfo=zone),
+            paid_key=_day_key("paid_at", zone),
             months_so_far=Window(
                 Sum("months"),
                 partition_by=[F("participant_id")],
                 order_by=[F("paid_at").asc(), F("id").asc()],
             ),
         )
-        .values("participant_id", "months", "paid_month", "paid_day", "months_so_far")
+        .values("participant_id", "months", "paid_month", "paid_key", "months_so_far")
     )
     regs_sql, regs_params = regs.query.sql_with_params()
     lines_sql, lines_params = lines.query.sql_with_params()
     ends = ",\n           ".join(
-        _END.format(paid_by=_PAID_BY.format(key=DAY_KEY, k=k), k=k) for k in RETENTION_MONTHS
+        _END.format(paid_by=_PAID_BY.format(span=k * DAY_KEY), k=k) for k in RETENTION_MONTHS
     )
     actives = ",\n       ".join(
         _ACTIVE.format(k=k, lapse=coverage.LAPSE_MONTHS) for k in RETENTION_MONTHS

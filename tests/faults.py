@@ -4,11 +4,14 @@ runs against are never signalled."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -179,3 +182,49 @@ def stop_worker(worker: subprocess.Popen[bytes]) -> None:
     if worker.poll() is None:
         worker.kill()
         worker.wait(timeout=10)
+
+
+class PostgresCluster:
+    """An ``initdb`` cluster of its own under var/, on a free port."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        # Under var/, unless the tests run as root: PostgreSQL then runs as "postgres",
+        # which may not be able to reach the checkout, so the cluster goes in /tmp.
+        parent = Path(tempfile.gettempdir()) if os.geteuid() == 0 else ROOT / "var"
+        self.directory = parent / f"perisai-pg-{self.port}"
+        self.bin = Path(
+            subprocess.run(
+                ["pg_config", "--bindir"], capture_output=True, text=True, check=True
+            ).stdout.strip()
+        )
+
+    def _run(self, *args: str) -> None:
+        # PostgreSQL refuses to run as root; the cluster then belongs to "postgres".
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        # Not a pipe: the server pg_ctl starts would inherit it and hold it open.
+        subprocess.run(
+            prefix + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+
+    def create(self) -> None:
+        self.directory.mkdir(parents=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.directory, "postgres", "postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.directory), "-A", "trust")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
+        self._run(
+            str(self.bin / "pg_ctl"),
+            *("-D", str(self.directory), "-l", str(self.directory / "log")),
+            *("-o", options, "-w", "start"),
+        )
+
+    def stop(self) -> None:
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.directory), "-m", "immediate", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+            self.stop()
+        shutil.rmtree(self.directory, ignore_errors=True)

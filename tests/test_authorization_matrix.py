@@ -60,6 +60,9 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
     # Without a bucket, and without items: refused once the caller is let in.
     ("GET", "agent/follow-ups"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
     ("POST", "agent/follow-ups/contacts"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
+    # Each agent lists only their own; reserving without an Idempotency-Key is refused.
+    ("GET", "agent/reservations"): AGENT_ONLY,
+    ("POST", "agent/reservations"): {**AGENT_ONLY, "agent_a": 400, "agent_b": 400},
     ("GET", "agent/fees"): AGENT_ONLY,
     ("GET", "^agent/fees/(?P<period>[0-9]{4}-(?:0[1-9]|1[0-2]))$"): {**AGENT_ONLY, "agent_b": 404},
     ("GET", "provinces"): {

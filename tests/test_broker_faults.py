@@ -7,11 +7,9 @@ import contextlib
 import datetime
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -31,6 +29,7 @@ from fees.tasks import requeue_pending_recomputes
 from tests.builders import EXAMPLE, ChannelClient, active_agent, iso, pay, post, register
 from tests.faults import (
     ROOT,
+    PostgresCluster,
     celery_worker,
     database_url,
     free_port,
@@ -201,52 +200,6 @@ def test_a_worker_holding_tasks_when_redis_is_killed_exits_non_zero_and_its_work
 
         redis.start()
         _requeued_and_completed_by_a_new_worker(redis, log, agent)
-
-
-class PostgresCluster:
-    """An ``initdb`` cluster of its own under var/, on a free port."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        # Under var/, unless the tests run as root: PostgreSQL then runs as "postgres",
-        # which may not be able to reach the checkout, so the cluster goes in /tmp.
-        parent = Path(tempfile.gettempdir()) if os.geteuid() == 0 else ROOT / "var"
-        self.directory = parent / f"perisai-pg-{self.port}"
-        self.bin = Path(
-            subprocess.run(
-                ["pg_config", "--bindir"], capture_output=True, text=True, check=True
-            ).stdout.strip()
-        )
-
-    def _run(self, *args: str) -> None:
-        # PostgreSQL refuses to run as root; the cluster then belongs to "postgres".
-        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        # Not a pipe: the server pg_ctl starts would inherit it and hold it open.
-        subprocess.run(
-            prefix + list(args), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-
-    def create(self) -> None:
-        self.directory.mkdir(parents=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.directory, "postgres", "postgres")
-        self._run(str(self.bin / "initdb"), "-D", str(self.directory), "-A", "trust")
-
-    def start(self) -> None:
-        options = f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1"
-        self._run(
-            str(self.bin / "pg_ctl"),
-            *("-D", str(self.directory), "-l", str(self.directory / "log")),
-            *("-o", options, "-w", "start"),
-        )
-
-    def stop(self) -> None:
-        self._run(str(self.bin / "pg_ctl"), "-D", str(self.directory), "-m", "immediate", "stop")
-
-    def remove(self) -> None:
-        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
-            self.stop()
-        shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _request(

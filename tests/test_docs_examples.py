@@ -58,3 +58,17 @@ def test_the_contacts_example_is_accepted_for_the_agents_own_registration(client
     response = client_a.post("/api/v1/agent/follow-ups/contacts", contacts, format="json")
     assert response.status_code == 200, response.content
     assert [r["result"] for r in response.json()["results"]] == ["created", "created"]
+
+
+def test_the_reservation_example_is_accepted_and_a_registration_takes_its_number(client_a):
+    reserved = client_a.post(
+        "/api/v1/agent/reservations",
+        example("reservation.json"),
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="docs-reservation",
+    )
+    assert reserved.status_code == 201, reserved.content
+    number = reserved.json()["results"][0]["participant_number"]
+    registered = post(client_a, example("registration.json") | {"reserved_number": number})
+    assert registered.status_code == 201, registered.content
+    assert registered.json()["participant_number"] == number

@@ -301,6 +301,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The one place the periodic schedule is defined. Times are Asia/Jakarta (WIB);
 # jobs that depend on a branch's "today" work that out per branch themselves.
 CELERY_BEAT_SCHEDULE = {
+    "purge-snap-external-ids": {
+        "task": "partners.purge_snap_external_ids",
+        "schedule": crontab(hour=2, minute=15),
+    },
     "clear-expired-sessions": {
         "task": "core.clear_expired_sessions",
         "schedule": crontab(hour=2, minute=0),
@@ -359,6 +363,11 @@ REGISTRATION_CLOCK_SKEW_SECONDS = 300
 REGISTRATION_SYNC_MAX_ITEMS = 500
 # Contacts an agent may send in one request (the offline queue is sent in batches).
 FOLLOW_UP_CONTACTS_MAX_ITEMS = 500
+# Numbers before sync (POST /api/v1/agent/reservations): how long a reserved participant
+# number stays usable, the most one request reserves, and the most unused an agent holds.
+RESERVATION_DAYS = env.int("RESERVATION_DAYS", default=60)
+RESERVATION_MAX_BATCH = env.int("RESERVATION_MAX_BATCH", default=100)
+RESERVATION_MAX_UNUSED = env.int("RESERVATION_MAX_UNUSED", default=200)
 
 # Largest request bodies, by path prefix (bytes); others: DATA_UPLOAD_MAX_MEMORY_SIZE.
 # A sync of 500 registrations is well under 1 MiB.
@@ -367,6 +376,9 @@ REQUEST_SIZE_LIMITS = {
     "/api/v1/partner/": env.int("PARTNER_MAX_BYTES", default=256 * 1024),
     "/admin/partners/company/import/": env.int(
         "COMPANY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024
+    ),
+    "/admin/enrollments/settlementimport/upload/": env.int(
+        "SETTLEMENT_IMPORT_MAX_BYTES", default=200 * 1024 * 1024
     ),
 }
 
@@ -386,10 +398,18 @@ PARTNER_THROTTLE = (
 # A payment's paid_at may be this far ahead of the server's clock, or behind the
 # capture of the registration it pays for; further is refused.
 PAYMENT_CLOCK_SKEW_SECONDS = 300
+# Where seed_demo writes the private key of the demo SNAP channel (BANK-DEMO), for
+# bench/snap_client.py; written once, when the channel's SNAP client is created.
+SNAP_DEMO_KEY_FILE = env.path("SNAP_DEMO_KEY_FILE", default=BASE_DIR / "var" / "snap-demo-bank.pem")
 # A signed webhook whose timestamp is further than this from the server's clock is stale.
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Largest company CSV the admin accepts, in bytes.
 COMPANY_IMPORT_MAX_BYTES = env.int("COMPANY_IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# Channels' settlement files uploaded in the admin: the largest accepted (a million lines
+# is about 60 MB), and where they are kept for the worker that reconciles them (a
+# directory the web and worker containers share).
+SETTLEMENT_IMPORT_MAX_BYTES = env.int("SETTLEMENT_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+SETTLEMENT_FILES_DIR = env.path("SETTLEMENT_FILES_DIR", default=BASE_DIR / "var" / "settlements")
 
 # Messages to workers (notifications) ----------------------------------------------
 # Where messages go: "console" (logged, phone masked) or "http" (the gateway below).

@@ -29,7 +29,7 @@ from core.nik import NikError, parse_nik
 from core.pagination import CursorPagination
 from core.phone import PhoneError, normalise_phone
 from core.schema import ErrorSerializer, error_response
-from enrollments import coverage, plausibility, pricing, selectors, services
+from enrollments import coverage, plausibility, pricing, selectors, services, virtual_accounts
 from enrollments.apis.batches import envelope_items, error_of, validated_items
 from enrollments.models import (
     PAYMENT_PERIOD_CHOICES,
@@ -38,6 +38,7 @@ from enrollments.models import (
     Registration,
     Sex,
 )
+from partners import selectors as partner_selectors
 
 # One name for the choice set in the schema (SPECTACULAR_SETTINGS' ENUM_NAME_OVERRIDES).
 ConsentMethod = Registration.ConsentMethod
@@ -134,6 +135,18 @@ class RegistrationInputSerializer(serializers.Serializer):
         default=False,
         help_text=gettext_lazy("The worker wants no SMS or WhatsApp messages from BPJS."),
     )
+    reserved_number = StrictRegexField(
+        r"^[0-9]{11}$",
+        max_length=11,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=(
+            "A participant number this agent reserved (POST /api/v1/agent/reservations) and "
+            "gave the worker: it must be unused and unexpired, and becomes the participant's."
+        ),
+        error_messages={"invalid": gettext_lazy("A participant number is 11 digits.")},
+    )
 
     def validate_nik(self, nik: str) -> str:
         try:
@@ -188,6 +201,7 @@ def registration_input(data: dict[str, Any]) -> services.RegistrationInput:
         captured_at=data["captured_at"],
         location=services.Location(**location) if location else None,
         messages_opt_out=data.get("messages_opt_out", False),
+        reserved_number=data.get("reserved_number"),
     )
 
 
@@ -208,6 +222,11 @@ class ContributionOutputSerializer(serializers.Serializer):
 class WarningOutputSerializer(serializers.Serializer):
     code = StrictCharField()
     message = StrictCharField()
+
+
+class VirtualAccountOutputSerializer(serializers.Serializer):
+    channel = StrictCharField(help_text="The payment channel's code")
+    number = StrictCharField(help_text="The virtual-account number to pay into")
 
 
 class RegistrationOutputSerializer(serializers.Serializer):
@@ -232,6 +251,7 @@ class RegistrationOutputSerializer(serializers.Serializer):
     programs = serializers.SerializerMethodField()
     contribution = ContributionOutputSerializer(source="*")
     warnings = serializers.SerializerMethodField()
+    virtual_accounts = serializers.SerializerMethodField()
     channel = StrictCharField()
     captured_at = serializers.DateTimeField()
     created_at = serializers.DateTimeField()
@@ -245,6 +265,15 @@ class RegistrationOutputSerializer(serializers.Serializer):
     @extend_schema_field(serializers.ListField(child=StrictCharField()))
     def get_programs(self, registration: Registration) -> list[str]:
         return [*pricing.MANDATORY, *([pricing.JHT] if registration.includes_jht else [])]
+
+    @extend_schema_field(VirtualAccountOutputSerializer(many=True))
+    def get_virtual_accounts(self, registration: Registration) -> list[dict[str, str]]:
+        """The numbers to pay into at each SNAP channel; the channels are read once per
+        answer (the context is shared by a list's rows)."""
+        channels = self.context.get("snap_channels")
+        if channels is None:
+            channels = self.context["snap_channels"] = partner_selectors.snap_service_ids()
+        return virtual_accounts.shown_numbers(channels, registration.participant.participant_number)
 
     @extend_schema_field(WarningOutputSerializer(many=True))
     def get_warnings(self, registration: Registration) -> list[dict[str, str]]:

@@ -26,6 +26,7 @@ from enrollments.services.registrations import (
     registrations_register,
 )
 from enrollments.services.reminders import reminders_plan, reminders_send_now
+from enrollments.services.reservations import numbers_reserve
 from enrollments.services.sponsors import sponsorship_create
 from enrollments.services.status import participant_statuses_refresh
 
@@ -45,6 +46,7 @@ __all__ = [
     "ReversalReceipt",
     "contacts_record",
     "death_reports_close",
+    "numbers_reserve",
     "participant_statuses_refresh",
     "payment_receive",
     "payment_reverse",

@@ -35,8 +35,15 @@ from enrollments.errors import (
     ClientUuidReusedError,
     NikAlreadyRegisteredError,
 )
-from enrollments.models import Occupation, Participant, ParticipantStatus, Registration
+from enrollments.models import (
+    NumberReservation,
+    Occupation,
+    Participant,
+    ParticipantStatus,
+    Registration,
+)
 from enrollments.selectors import ReferenceBook, ReferenceSnapshot
+from enrollments.services import reservations
 from enrollments.services.reminders import welcome_messages_write
 from notifications.services import phones_opt_out
 
@@ -79,6 +86,8 @@ class RegistrationInput:
     location: Location | None = None
     # The worker asked for no messages: their phone is opted out with the registration.
     messages_opt_out: bool = False
+    # A participant number the agent reserved while online and gave the worker on paper.
+    reserved_number: str | None = None
 
 
 class Outcome(StrEnum):
@@ -103,6 +112,7 @@ class _Prepared:
     participant: Participant
     registration: Registration
     warnings: list[str] = field(default_factory=list)
+    reservation: NumberReservation | None = None
 
 
 def _invalid(field_name: str, message: str) -> InvalidInputError:
@@ -297,21 +307,22 @@ def _registration_row(
 
 def _assign_codes(prepared: list[_Prepared]) -> None:
     """Random participant numbers and payment codes, checked against the database in
-    one query each per round; a collision (one in billions) just draws again."""
+    one query each per round; a collision (one in billions) just draws again. A drawn
+    number is never one a participant or a reservation has; an item with a reserved
+    number keeps it (it was checked with the item)."""
     pending = list(prepared)
     for _round in range(CODE_ROUNDS):
         if not pending:
             return
         for entry in pending:
-            entry.participant.participant_number = codes.new_participant_number()
+            if entry.reservation is None:
+                entry.participant.participant_number = codes.new_participant_number()
             entry.registration.payment_code = codes.new_payment_code()
-        numbers = [entry.participant.participant_number for entry in pending]
+        drawn = [
+            entry.participant.participant_number for entry in pending if entry.reservation is None
+        ]
         payment_codes = [entry.registration.payment_code for entry in pending]
-        taken_numbers = set(
-            Participant.objects.filter(participant_number__in=numbers).values_list(
-                "participant_number", flat=True
-            )
-        )
+        taken_numbers = reservations.numbers_taken(drawn)
         taken_codes = set(
             Registration.objects.filter(payment_code__in=payment_codes).values_list(
                 "payment_code", flat=True
@@ -322,7 +333,8 @@ def _assign_codes(prepared: list[_Prepared]) -> None:
         retry = []
         for entry in pending:
             number, code = entry.participant.participant_number, entry.registration.payment_code
-            if number in taken_numbers | seen_numbers or code in taken_codes | seen_codes:
+            number_taken = entry.reservation is None and number in taken_numbers | seen_numbers
+            if number_taken or code in taken_codes | seen_codes:
                 retry.append(entry)
             seen_numbers.add(number)
             seen_codes.add(code)
@@ -332,10 +344,14 @@ def _assign_codes(prepared: list[_Prepared]) -> None:
 
 def _insert_all(prepared: list[_Prepared]) -> None:
     with transaction.atomic():
+        reservations.reservations_claim([e.reservation for e in prepared if e.reservation])
         Participant.objects.bulk_create([entry.participant for entry in prepared])
         for entry in prepared:
             entry.registration.participant = entry.participant
         Registration.objects.bulk_create([entry.registration for entry in prepared])
+        reservations.reservations_mark_used(
+            [(e.reservation, e.registration) for e in prepared if e.reservation]
+        )
         _messages_opted_out(prepared)
         welcome_messages_write(entry.registration for entry in prepared)
 
@@ -357,6 +373,8 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
     for _attempt in range(CODE_ROUNDS):
         try:
             with transaction.atomic():
+                if entry.reservation is not None:
+                    reservations.reservations_claim([entry.reservation])
                 entry.participant.pk = None
                 entry.participant._state.adding = True
                 entry.participant.save()
@@ -364,6 +382,8 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
                 entry.registration._state.adding = True
                 entry.registration.participant = entry.participant
                 entry.registration.save()
+                if entry.reservation is not None:
+                    reservations.reservations_mark_used([(entry.reservation, entry.registration)])
                 _messages_opted_out([entry])
                 welcome_messages_write([entry.registration])
             return ItemResult(entry.item.client_uuid, Outcome.CREATED, entry.registration)
@@ -374,6 +394,15 @@ def _insert_one(entry: _Prepared, agent: Agent) -> ItemResult | None:
                 return _existing_result(entry, found[entry.item.client_uuid], agent)
             if Participant.objects.filter(nik_digest=entry.participant.nik_digest).exists():
                 return None
+            if entry.reservation is not None and reservations.reservation_is_taken(
+                entry.reservation
+            ):
+                # A concurrent registration used the number first.
+                return ItemResult(
+                    entry.item.client_uuid,
+                    Outcome.INVALID,
+                    error=_invalid("reserved_number", reservations.used_message()),
+                )
             _assign_codes([entry])  # a participant number or payment code collided
     raise RuntimeError("could not insert registration")  # pragma: no cover
 
@@ -498,11 +527,15 @@ def _sort_out(
     prepared: list[_Prepared], agent: Agent, results: dict[int, ItemResult]
 ) -> tuple[list[_Prepared], list[_Prepared]]:
     """Items already received are answered from what was stored; the rest are new, or
-    carry a NIK that is already a participant's (or an earlier item's of the batch)."""
+    carry a NIK that is already a participant's (or an earlier item's of the batch), or
+    a reserved number that is not theirs to use."""
     existing = _registrations_by_uuid([entry.item.client_uuid for entry in prepared])
     digests = {entry.participant.nik_digest for entry in prepared}
     taken_niks = set(
         Participant.objects.filter(nik_digest__in=digests).values_list("nik_digest", flat=True)
+    )
+    book = reservations.ReservationBook(
+        agent=agent, numbers=[e.item.reserved_number for e in prepared if e.item.reserved_number]
     )
     new: list[_Prepared] = []
     nik_taken: list[_Prepared] = []
@@ -512,10 +545,31 @@ def _sort_out(
             results[entry.index] = _existing_result(entry, found, agent)
         elif entry.participant.nik_digest in taken_niks:
             nik_taken.append(entry)
+        elif entry.item.reserved_number and not _reservation_taken_up(entry, book):
+            if book.used_by(entry.item.reserved_number) == entry.item.client_uuid:
+                nik_taken.append(entry)  # this very item, received since: looked up again
+            else:
+                results[entry.index] = ItemResult(
+                    entry.item.client_uuid,
+                    Outcome.INVALID,
+                    error=_invalid("reserved_number", book.refusal(entry.item.reserved_number)),
+                )
         else:
             taken_niks.add(entry.participant.nik_digest)  # a second item with this NIK conflicts
             new.append(entry)
     return new, nik_taken
+
+
+def _reservation_taken_up(entry: _Prepared, book: reservations.ReservationBook) -> bool:
+    """Binds the item to its reserved number when the agent may use it (the number then
+    counts as used for the rest of the batch)."""
+    assert entry.item.reserved_number is not None  # noqa: S101
+    reservation = book.take(entry.item.reserved_number)
+    if reservation is None:
+        return False
+    entry.reservation = reservation
+    entry.participant.participant_number = reservation.participant_number
+    return True
 
 
 def _insert_new(

@@ -1,6 +1,7 @@
 """Every write to the outbox, its templates and opt-outs goes through here. Other apps
 call ``message_enqueue`` (one message, e.g. a welcome or a receipt) and
-``messages_enqueue`` (a planner's batch), inside the transaction of their event."""
+``messages_enqueue`` (a batch) or ``messages_enqueue_select`` (a planner's set, written
+by the database), inside the transaction of their event."""
 
 from notifications.services.feedback import (
     ReceiptResult,
@@ -9,7 +10,13 @@ from notifications.services.feedback import (
     reply_record,
 )
 from notifications.services.opt_outs import phone_opt_in, phone_opt_out, phones_opt_out
-from notifications.services.outbox import Enqueued, NewMessage, message_enqueue, messages_enqueue
+from notifications.services.outbox import (
+    Enqueued,
+    NewMessage,
+    message_enqueue,
+    messages_enqueue,
+    messages_enqueue_select,
+)
 from notifications.services.sending import (
     SendReport,
     message_send,
@@ -39,6 +46,7 @@ __all__ = [
     "message_template_update",
     "messages_cancel",
     "messages_enqueue",
+    "messages_enqueue_select",
     "messages_release_stuck",
     "messages_retry",
     "outbox_drain",

@@ -10,7 +10,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from agents.models import StaffProfile
-from enrollments import coverage
+from enrollments import coverage, selectors
+from enrollments.apis.follow_ups import (
+    FollowUpOutputSerializer,
+    LastContactOutputSerializer,
+    follow_up_rows,
+)
 from enrollments.models import DeathReport, FollowUpContact, Participant, Registration
 from notifications.models import OutboundMessage
 from tests.builders import agent_client, body, post, staff
@@ -101,13 +106,42 @@ def test_a_recruit_on_the_list_has_what_the_agent_needs_to_collect(client_a):
         2,
     )
     assert row["amounts"] == [{"months": m, "amount": monthly * m} for m in (1, 3, 6, 12)]
-    assert row["how_to_pay"] == {"payment_code": registered["payment_code"]}
+    assert row["how_to_pay"] == {"payment_code": registered["payment_code"], "virtual_accounts": []}
     assert row["last_contact"] is None
 
     client_a.post(CONTACTS, {"items": [contact(registered["id"])]}, format="json")
     (row,) = client_a.get(FOLLOW_UPS, {"bucket": "arrears"}).json()["results"]
     assert row["last_contact"]["outcome"] == "promised"
     assert row["last_contact"]["promised_on"] == "2026-12-15"
+
+
+def test_the_rows_are_rendered_as_the_documented_serializers_render_them(agent_a, client_a):
+    """The list is built by plain functions; the serializers that document it are the
+    oracle: rendering a row again changes nothing, and a last contact reads as the
+    serializer renders the contact itself."""
+    promised = recruit(client_a, datetime.date(2026, 10, 31))
+    unreachable = recruit(client_a, datetime.date(2026, 11, 30))
+    recruit(client_a, datetime.date(2026, 9, 30))  # never contacted
+    client_a.post(CONTACTS, {"items": [contact(promised["id"])]}, format="json")
+    client_a.post(
+        CONTACTS,
+        {"items": [contact(unreachable["id"], outcome="unreachable", promised_on=None)]},
+        format="json",
+    )
+    page = list(selectors.follow_ups_of_agent(agent=agent_a, bucket="arrears"))
+    contacts = selectors.contact_rows_by_id([row["last_contact_id"] for row in page])
+    rows = follow_up_rows(page, contacts, [("BANK-SNAP", "   88899")])
+
+    assert FollowUpOutputSerializer(rows, many=True).data == rows
+    by_registration = {c.registration_id: c for c in FollowUpContact.objects.all()}
+    for row in rows:
+        made = by_registration.get(row["registration_id"])
+        expected = LastContactOutputSerializer(made).data if made else None
+        assert row["last_contact"] == expected
+    assert [row["last_contact"] is None for row in rows].count(True) == 1
+    assert [row["how_to_pay"]["virtual_accounts"] for row in rows] == [
+        [{"channel": "BANK-SNAP", "number": "88899" + row["participant_number"]}] for row in rows
+    ]
 
 
 def test_buckets_are_taken_on_the_participants_branch_date(agent_a, client_a, palangka):

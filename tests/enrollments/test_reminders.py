@@ -6,9 +6,16 @@ import uuid
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import strategies as st
 
-from enrollments import services
+from core.dates import add_months
+from core.expressions import rupiah_text
+from enrollments import coverage, services
 from enrollments.models import Participant, Registration
+from enrollments.services import reminders
 from enrollments.services.reminders import reminders_plan
 from notifications.models import MessageTemplate, OutboundMessage, PhoneOptOut
 from tests.builders import body, pay, post
@@ -129,3 +136,87 @@ def test_a_worker_who_wants_no_messages_is_opted_out_with_the_registration(clien
     assert (welcome.status, welcome.cancel_reason) == ("cancelled", "opted_out")
     post(client_a, body())  # another worker, who did not ask: welcomed as usual
     assert messages("welcome")[1].status == "queued"
+
+
+@given(
+    today=st.dates(datetime.date(2025, 1, 1), datetime.date(2028, 12, 31)),
+    offset=st.integers(-200, 60),
+)
+def test_the_planning_ranges_give_the_reminder_each_paid_through_calls_for(today, offset):
+    paid_through = today + datetime.timedelta(days=offset)
+    within = [
+        kind
+        for kind, (start, end) in reminders.reminder_paid_through_ranges(today).items()
+        if start <= paid_through < end
+    ]
+    expected = reminders._reminder_kind(paid_through, today)
+    lapsed_long_ago = paid_through < add_months(coverage.lapse_cutoff(today), -1)
+    if expected == "lapse_notice" and lapsed_long_ago:
+        expected = None  # the notice goes in the month after the lapse, not for ever after
+    assert within == ([expected] if expected else [])
+
+
+def test_a_planned_reminder_reads_as_its_template_filled_in_python(client_a):
+    MessageTemplate.objects.create(
+        kind="arrears_1",
+        effective_from=datetime.date(2026, 12, 1),
+        text="{{Perisai}} {name} ({participant_number}): {amount}/bln, lunas s.d. "
+        "{paid_through}. Bayar {payment_code} / {virtual_account}.",
+    )
+    participant = recruit_paid_through(client_a, datetime.date(2026, 11, 30))
+    registration = Registration.objects.get(participant=participant)
+    assert reminders_plan() == 1
+    (notice,) = messages("arrears_1")
+    assert notice.text == (
+        f"{{Perisai}} {participant.full_name} ({participant.participant_number}): "
+        f"{rupiah_text(registration.monthly_total)}/bln, lunas s.d. 2026-11-30. "
+        f"Bayar {registration.payment_code} / {registration.payment_code}."
+    )
+    assert (notice.phone, notice.time_zone, notice.status) == (
+        participant.phone,
+        "Asia/Makassar",
+        "queued",
+    )
+
+
+def test_a_planned_reminder_to_a_phone_that_opted_out_is_written_cancelled(client_a):
+    participant = recruit_paid_through(client_a, datetime.date(2026, 12, 15))
+    PhoneOptOut.objects.create(phone=participant.phone, source="reply")
+    assert reminders_plan() == 1
+    (reminder,) = messages("reminder_due")
+    assert (reminder.status, reminder.cancel_reason) == ("cancelled", "opted_out")
+
+
+def test_an_old_lapse_or_a_worker_without_a_phone_gets_no_reminder(client_a):
+    recruit_paid_through(client_a, datetime.date(2026, 7, 31))  # lapsed two months ago
+    no_phone = recruit_paid_through(client_a, datetime.date(2026, 12, 15))
+    Participant.objects.filter(pk=no_phone.pk).update(phone="")
+    assert reminders_plan() == 0
+
+
+def test_planning_costs_the_same_statements_for_few_or_many_participants(client_a):
+    recruit_paid_through(client_a, datetime.date(2026, 12, 15))
+    with CaptureQueriesContext(connection) as few:
+        reminders_plan()
+    for day in (12, 13, 14, 16, 17):
+        recruit_paid_through(client_a, datetime.date(2026, 12, day))
+    recruit_paid_through(client_a, datetime.date(2026, 11, 3))
+    recruit_paid_through(client_a, datetime.date(2026, 10, 9))
+    with CaptureQueriesContext(connection) as many:
+        assert reminders_plan() == 7
+    assert len(many) == len(few)
+
+
+def test_with_a_snap_channel_messages_give_its_virtual_account(client_a):
+    from tests.snap_bank import SnapBank
+
+    SnapBank()  # partnerServiceId 88899
+    registered = post(client_a, body()).json()
+    (welcome,) = messages("welcome")
+    number = registered["participant_number"]
+    assert f"88899{number}" in welcome.text
+    participant = Participant.objects.get(participant_number=number)
+    Participant.objects.filter(pk=participant.pk).update(paid_through=datetime.date(2026, 12, 15))
+    assert reminders_plan() == 1
+    (reminder,) = messages("reminder_due")
+    assert f"88899{number}" in reminder.text

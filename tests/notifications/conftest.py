@@ -69,6 +69,9 @@ class ScriptedProvider:
             return SendResult(outcome, provider_message_id=f"gw-{message_id[:8]}")
         return SendResult(outcome, error="HTTP 500" if outcome is Outcome.RETRY else "HTTP 400")
 
+    def close(self) -> None:
+        pass
+
 
 @pytest.fixture
 def provider(monkeypatch):

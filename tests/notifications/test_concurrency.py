@@ -29,6 +29,9 @@ class SlowProvider:
         time.sleep(0.01)  # long enough for the other workers to reach the same rows
         return SendResult(Outcome.ACCEPTED, provider_message_id=message_id[:8])
 
+    def close(self) -> None:
+        pass
+
 
 @pytest.fixture
 def slow_provider(monkeypatch, no_send_tasks):

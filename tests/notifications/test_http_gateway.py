@@ -3,6 +3,9 @@ refusals and answers that come too late. Every message ends delivered or failed 
 with its error); no message is delivered twice, and no id is ever in flight twice."""
 
 import datetime
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -136,3 +139,49 @@ def test_the_token_never_reaches_a_log_or_the_row(gateway, caplog):
     assert TOKEN not in caplog.text
     assert "81200000001" not in caplog.text
     assert OutboundMessage.objects.get(pk=message.pk).last_error == "HTTP 500"
+
+
+def test_the_connection_is_kept_and_opened_again_when_the_gateway_drops_it():
+    connections: list[socket.socket] = []
+
+    class KeepAlive(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            connections.append(self.connection)
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            raw = b'{"message_id": "GW-1"}'
+            self.send_response(202)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    provider = HttpProvider(
+        url=f"http://127.0.0.1:{server.server_address[1]}/v1/messages",
+        token=TOKEN,
+        connect_timeout=1.0,
+        read_timeout=1.0,
+    )
+    try:
+        for n in range(3):
+            result = provider.send(message_id=f"m{n}", to="+6281234567890", text="Halo")
+            assert result.outcome is Outcome.ACCEPTED
+        assert len(connections) == 1
+        # The gateway drops the idle connection: the next message goes on a new one.
+        connections[0].shutdown(socket.SHUT_RDWR)
+        result = provider.send(message_id="m3", to="+6281234567890", text="Halo")
+        assert (result.outcome, result.provider_message_id) == (Outcome.ACCEPTED, "GW-1")
+        assert len(connections) == 2
+    finally:
+        provider.close()
+        server.shutdown()
+        server.server_close()

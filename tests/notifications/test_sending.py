@@ -176,3 +176,27 @@ def test_the_console_provider_logs_masked_phone_and_digit_runs(caplog, settings)
     assert "1234567890123456" not in logged
     assert "************3456" in logged
     assert reload(message).status == MessageStatus.SENT
+
+
+@override_settings(NOTIFICATIONS_SWEEP_LIMIT=2)
+def test_a_backlog_larger_than_a_sweep_queues_the_next_sweep_first(provider, monkeypatch):
+    queued: list[str] = []
+    monkeypatch.setattr("notifications.tasks.queue_sweep", lambda: queued.append("sweep"))
+    with time_machine.travel(local(WITA, 2026, 12, 3, 9), tick=False):
+        for n in range(5):
+            enqueue(n)
+        assert [send_due()["sent"] for _ in range(3)] == [2, 2, 1]
+    # 5 and then 3 due were more than one sweep takes; the last 1 was not.
+    assert queued == ["sweep", "sweep"]
+    assert len(provider.calls) == 5
+
+
+@override_settings(NOTIFICATIONS_SWEEP_LIMIT=2)
+def test_a_sweep_run_in_process_leaves_the_rest_to_the_next(provider, monkeypatch):
+    queued: list[str] = []
+    monkeypatch.setattr("notifications.tasks.queue_sweep", lambda: queued.append("sweep"))
+    with time_machine.travel(local(WITA, 2026, 12, 3, 9), tick=False):
+        for n in range(5):
+            enqueue(n)
+        assert send_due.apply().get()["sent"] == 2
+    assert queued == []

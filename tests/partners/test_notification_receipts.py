@@ -137,6 +137,10 @@ def test_another_reply_changes_nothing(gateway_partner):
     [
         ({"type": "bounce"}, "type"),
         ([], "type"),
+        # Found by contract fuzzing: a type that is not a string was a 500.
+        ({"type": {}, "from": "+6281000000", "text": ""}, "type"),
+        ({"type": ["reply"], "from": "081234567890", "text": "STOP"}, "type"),
+        ({"type": None}, "type"),
         ({"type": "receipt", "message_id": "12", "status": "delivered"}, "message_id"),
         ({"type": "receipt", "message_id": str(uuid.UUID(int=1)), "status": "read"}, "status"),
         ({"type": "reply", "from": "12345", "text": "STOP"}, "from"),

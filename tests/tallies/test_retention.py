@@ -311,6 +311,9 @@ def test_branch_staff_get_their_branch_cohorts(cohorts, kendari):
             },
         ],
         "agents": [],
+        # Kendari is not the whole of its region, nor the nation: no sums under their names.
+        "regions": [],
+        "nation": None,
     }
 
 
@@ -326,9 +329,11 @@ def test_a_branch_gives_its_agents_rows_and_a_csv(cohorts, kendari):
     assert response.status_code == 200
     assert response["Content-Disposition"] == 'attachment; filename="retention-2025-KDI.csv"'
     lines = response.content.decode().splitlines()
-    assert lines[0].startswith("level,branch,agent,name,cohort,registered,paid_once,active_3")
-    assert lines[1].startswith("branch,KDI,,Kendari,2025-01,2,1,1,0,,50.0,50.0,0.0,,")
-    assert lines[3].startswith(f"agent,KDI,{cohorts.code},Agen Kendari,2025-01,2,1,1,0,,")
+    assert lines[0].startswith(
+        "level,region,branch,agent,name,cohort,registered,paid_once,active_3"
+    )
+    assert lines[1].startswith("branch,,KDI,,Kendari,2025-01,2,1,1,0,,50.0,50.0,0.0,,")
+    assert lines[3].startswith(f"agent,,KDI,{cohorts.code},Agen Kendari,2025-01,2,1,1,0,,")
     assert len(lines) == 5
 
 
@@ -384,6 +389,165 @@ def test_the_retention_query_count_does_not_grow_with_rows(cohorts, kendari):
         assert response.status_code == 200
         counts.append(len(captured))
     assert len(response.json()["agents"]) == 8
+    assert counts[0] == counts[1]
+
+
+# Roll-ups -------------------------------------------------------------------------------
+
+SUMMED = ("registered", "paid_once", "active_3", "active_6", "active_12")
+
+
+def _sums(rows: list[dict]) -> dict[str, dict]:
+    """The oracle of a roll-up: its branches' rows added up per month, a figure unknown
+    (None) as soon as one of them does not know it."""
+    sums: dict[str, dict] = {}
+    for row in rows:
+        total = sums.setdefault(row["cohort"], dict.fromkeys(SUMMED, 0))
+        for name in SUMMED:
+            known = total[name]
+            total[name] = None if row[name] is None or known is None else known + row[name]
+    return sums
+
+
+def _figures(rows: list[dict]) -> dict[str, dict]:
+    return {row["cohort"]: {name: row[name] for name in SUMMED} for row in rows}
+
+
+def test_region_and_nation_rows_are_the_sums_of_their_branches(cohorts, palangka, channel):
+    registration = _registered(
+        active_agent(palangka), 20, datetime.datetime(2025, 1, 8, 3, tzinfo=UTC)
+    )
+    pay(channel, registration, months=12, at=datetime.datetime(2025, 1, 9, tzinfo=UTC))
+    retention_recompute(now=datetime.datetime(2025, 8, 1, tzinfo=UTC))
+
+    body = (
+        _client(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+        .get(RETENTION, {"year": "2025"})
+        .json()
+    )
+    region_of = dict(Branch.objects.values_list("code", "region__code"))
+    by_region: dict[str, list[dict]] = {}
+    for row in body["results"]:
+        by_region.setdefault(region_of[row["branch"]["code"]], []).append(row)
+    regions: dict[str, list[dict]] = {}
+    for row in body["regions"]:
+        regions.setdefault(row["region"]["code"], []).append(row)
+    assert sorted(regions) == ["KW-KALIMANTAN", "KW-SULAMA"]
+    for code, rows in regions.items():
+        assert _figures(rows) == _sums(by_region[code])
+    assert _figures(body["nation"]) == _sums(body["results"])
+
+    sulama_january = regions["KW-SULAMA"][0]
+    assert sulama_january["region"]["name"] == Branch.objects.get(code="KDI").region.name
+    # Kendari 1 of 2 paid (50%), Manado 0 of 1: the region's share is 1 of 3, not the
+    # average of the branches' shares.
+    assert (sulama_january["cohort"], sulama_january["registered"]) == ("2025-01", 3)
+    assert sulama_january["paid_once_pct"] == 33.3
+    assert sulama_january["active_3_pct"] == 33.3
+    assert sulama_january["active_12_pct"] is None
+    nation_january = body["nation"][0]
+    assert (nation_january["registered"], nation_january["paid_once"]) == (4, 2)
+    assert nation_january["paid_once_pct"] == 50.0
+    assert nation_january["computed_at"]
+
+
+def test_a_sum_does_not_know_a_figure_until_each_of_its_branches_does(kendari, manado):
+    """Near a month's turn one time zone may know a figure that another does not yet:
+    the sum waits for both rather than show one branch's part as the region's."""
+    now = datetime.datetime(2026, 1, 1, tzinfo=UTC)
+    common = {"cohort": d(2025, 9, 1), "paid_once": 5, "active_3": 4, "computed_at": now}
+    RetentionCohort.objects.create(branch=kendari, registered=10, active_6=None, **common)
+    RetentionCohort.objects.create(branch=manado, registered=6, active_6=3, **common)
+    body = (
+        _client(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+        .get(RETENTION, {"year": "2025"})
+        .json()
+    )
+    for row in (*body["regions"], *body["nation"]):
+        assert (row["registered"], row["paid_once"], row["active_3"], row["active_6"]) == (
+            16,
+            10,
+            8,
+            None,
+        )
+        assert (row["active_3_pct"], row["active_6_pct"]) == (50.0, None)
+
+
+def test_regional_staff_get_their_region_and_not_the_nation(cohorts, region, palangka):
+    client = _client(staff("staf.sulama", StaffProfile.Level.REGION, region=region))
+    body = client.get(RETENTION, {"year": "2025"}).json()
+    assert {row["branch"]["code"] for row in body["results"]} == {"KDI", "MDO"}
+    assert [(row["region"]["code"], row["cohort"]) for row in body["regions"]] == [
+        ("KW-SULAMA", "2025-01"),
+        ("KW-SULAMA", "2025-02"),
+    ]
+    assert body["nation"] is None
+
+
+@pytest.mark.parametrize(
+    ("query", "regions", "nation"),
+    [
+        ({}, ["KW-SULAMA"], True),
+        ({"region": "KW-SULAMA"}, ["KW-SULAMA"], False),
+        # Kendari alone is part of its region: no region row under the region's name.
+        ({"branch": "KDI"}, [], False),
+    ],
+)
+def test_head_office_narrowing_the_answer_narrows_the_roll_ups(
+    cohorts, palangka, query, regions, nation
+):
+    body = (
+        _client(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE))
+        .get(RETENTION, {"year": "2025", **query})
+        .json()
+    )
+    assert sorted({row["region"]["code"] for row in body["regions"]}) == regions
+    assert (body["nation"] is not None) == nation
+
+
+def test_branch_staff_get_no_roll_ups(cohorts, kendari):
+    body = (
+        _client(staff("staf.kdi", StaffProfile.Level.BRANCH, branch=kendari))
+        .get(RETENTION, {"year": "2025"})
+        .json()
+    )
+    assert (body["regions"], body["nation"]) == ([], None)
+
+
+def test_the_csv_ends_with_the_region_and_nation_rows(cohorts, region):
+    response = _client(staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE)).get(
+        RETENTION, {"year": "2025", "format": "csv"}
+    )
+    lines = response.content.decode().splitlines()
+    assert [line.split(",")[0] for line in lines] == [
+        "level",
+        *["branch"] * 3,
+        *["region"] * 2,
+        *["nation"] * 2,
+    ]
+    assert lines[4].startswith(f"region,KW-SULAMA,,,{region.name},2025-01,3,1,1,0,,33.3,33.3,0.0,,")
+    assert lines[5].startswith(f"region,KW-SULAMA,,,{region.name},2025-02,1,1,1,,,100.0,100.0,,,")
+    assert lines[6].startswith("nation,,,,Indonesia,2025-01,3,1,1,0,,33.3,33.3,0.0,,")
+
+
+@pytest.mark.parametrize("response_format", ["json", "csv"])
+def test_the_roll_ups_query_count_does_not_grow_with_branches(cohorts, response_format):
+    user = staff("staf.pusat", StaffProfile.Level.HEAD_OFFICE)
+    counts = []
+    for added in (0, 6):
+        for n in range(added):
+            branch = BranchFactory.create()
+            _registered(active_agent(branch), 200 + n, datetime.datetime(2025, 4, 5, tzinfo=UTC))
+        retention_recompute(now=datetime.datetime(2025, 12, 1, tzinfo=UTC))
+        client = _client(type(user).objects.get(pk=user.pk))
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(RETENTION, {"year": "2025", "format": response_format})
+        assert response.status_code == 200
+        counts.append(len(captured))
+    body = _client(user).get(RETENTION, {"year": "2025"}).json()
+    # 8 branches: 7 regions (KW-SULAMA and one per added branch), the nation.
+    assert len({row["region"]["code"] for row in body["regions"]}) == 7
+    assert [row["cohort"] for row in body["nation"]] == ["2025-01", "2025-02", "2025-04"]
     assert counts[0] == counts[1]
 
 
