@@ -64,7 +64,7 @@ class RequestSizeLimitMiddleware:
 
 def payload_too_large(request: HttpRequest, limit: int) -> HttpResponse:
     message = _("The request body is too large: at most %(limit)d bytes here.") % {"limit": limit}
-    if request.path.startswith("/api/"):
+    if request.path.startswith(("/api/", "/snap/")):
         return JsonResponse(error_body("payload_too_large", message), status=413)
     return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
 

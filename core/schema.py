@@ -18,6 +18,7 @@ ERROR_DESCRIPTIONS = {
     "404": "not_found, or not yours",
     "405": "method_not_allowed",
     "406": "not_acceptable",
+    "413": "payload_too_large: the body is over this path's limit (REQUEST_SIZE_LIMITS)",
     "415": "unsupported_media_type",
     "429": "throttled; see the Retry-After header",
 }
@@ -91,7 +92,7 @@ class AutoSchema(SpectacularAutoSchema):
     def _error_codes(self) -> list[str]:
         codes = ["400", "404", "405", "406", "429"]
         if self.method in BODY_METHODS:
-            codes.append("415")
+            codes += ["413", "415"]
         permissions = self.view.get_permissions()
         if not all(isinstance(permission, AllowAny) for permission in permissions):
             codes += ["401", "403"]

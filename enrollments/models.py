@@ -484,6 +484,10 @@ class Payment(models.Model):
                 fields=["channel", "channel_ref"], name="payment_channel_ref_unique"
             )
         ]
+        indexes = [
+            # The daily reconciliation's question: what did this channel pay on that day?
+            models.Index(fields=["channel", "paid_at"], name="payment_channel_paid"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel_id}:{self.channel_ref}"

@@ -47,16 +47,16 @@ class InvalidLine(NamedTuple):
     reason: str
 
 
-def payee_of(value: str) -> tuple[str, str] | None:
-    """``(payment_code, "")`` for a payment code, ``("", participant_number)`` for a
-    virtual-account number, or None. Only the shape is checked here; the check digits
-    are checked when the line is applied (a line matched by its reference needs
-    neither). A virtual-account number whose leading spaces a spreadsheet dropped is
+def payee_of(value: str) -> tuple[str, str, str] | None:
+    """``(payment_code, "", "")`` for a payment code, ``("", participant_number,
+    partnerServiceId)`` for a virtual-account number, or None. Only the shape is checked
+    here; the check digits are checked when the line is applied (a line matched by its
+    reference needs neither). A virtual-account number whose leading spaces a spreadsheet dropped is
     padded back to its 19 characters."""
     if not value.isascii():
         return None
     if len(value) == codes.PAYMENT_CODE_LENGTH and value.isdigit():
-        return (value, "")
+        return (value, "", "")
     if not (
         codes.PARTICIPANT_NUMBER_LENGTH < len(value) <= virtual_accounts.VIRTUAL_ACCOUNT_LENGTH
     ):
@@ -71,7 +71,7 @@ def payee_of(value: str) -> tuple[str, str] | None:
         return None
     if not customer_no.isdigit():
         return None
-    return ("", customer_no)
+    return ("", customer_no, service_id)
 
 
 def payee_is_valid(payment_code: str, participant_number: str) -> bool:
@@ -84,8 +84,12 @@ def payee_is_valid(payment_code: str, participant_number: str) -> bool:
 _COLUMNS = len(SETTLEMENT_CSV_HEADER)
 
 
-def entry_of(line_number: int, row: list[str]) -> SettlementEntry | InvalidLine:
-    """The line as a SettlementEntry, or the first reason it is not one."""
+def entry_of(
+    line_number: int, row: list[str], service_id: str | None = None
+) -> SettlementEntry | InvalidLine:
+    """The line as a SettlementEntry, or the first reason it is not one. With the
+    channel's ``service_id`` (its SNAP partnerServiceId, padded), a virtual account of
+    another service id is not this channel's to report."""
     if len(row) != _COLUMNS:
         return InvalidLine(line_number, _("Expected %(count)d columns.") % {"count": _COLUMNS})
     reference, payee, amount_text, paid_at_text = row
@@ -103,6 +107,8 @@ def entry_of(line_number: int, row: list[str]) -> SettlementEntry | InvalidLine:
             _("Neither a payment code nor a virtual-account number: %(value)s")
             % {"value": payee[:30]},
         )
+    if found[2] and found[2] != service_id:
+        return InvalidLine(line_number, _("This virtual account is not this channel's."))
     amount_text = amount_text.strip()
     if (
         not amount_text.isascii()
@@ -124,10 +130,12 @@ def entry_of(line_number: int, row: list[str]) -> SettlementEntry | InvalidLine:
     return SettlementEntry(line_number, reference, found[0], found[1], int(amount_text), paid_at)
 
 
-def settlement_lines(text: Iterable[str]) -> Iterator[SettlementEntry | InvalidLine]:
+def settlement_lines(
+    text: Iterable[str], service_id: str | None = None
+) -> Iterator[SettlementEntry | InvalidLine]:
     """Each non-blank line of a settlement file after its header, as an entry or the
-    reason it is invalid. Raises SettlementFileError when the header is not exactly
-    SETTLEMENT_CSV_HEADER or the file is not UTF-8 CSV."""
+    reason it is invalid (``service_id``: as ``entry_of``). Raises SettlementFileError
+    when the header is not exactly SETTLEMENT_CSV_HEADER or the file is not UTF-8 CSV."""
     reader = csv.reader(text)
     try:
         header = next(reader, None)
@@ -140,7 +148,7 @@ def settlement_lines(text: Iterable[str]) -> Iterator[SettlementEntry | InvalidL
                 % {"header": ",".join(SETTLEMENT_CSV_HEADER)}
             )
         for row in reader:
-            entry = entry_of(reader.line_num, row)
+            entry = entry_of(reader.line_num, row, service_id)
             if type(entry) is InvalidLine and not any(cell.strip() for cell in row):
                 continue  # a blank line
             yield entry

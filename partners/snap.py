@@ -97,27 +97,15 @@ def timestamp_fresh(moment: datetime.datetime, now: datetime.datetime) -> bool:
     return abs((now - moment).total_seconds()) <= TIMESTAMP_TOLERANCE_SECONDS
 
 
+# A JSON string (kept whole, escapes included) or a run of JSON whitespace (dropped).
+_STRING_OR_SPACE = re.compile(rb'("[^"\\]*(?:\\.[^"\\]*)*")|[ \t\r\n]+', re.DOTALL)
+
+
 def minified(body: bytes) -> bytes:
     """The body with the whitespace between JSON tokens removed and strings kept as
     sent: what a bank hashes is its own bytes, minified, never a re-serialisation (which
     could reorder keys or change escapes)."""
-    out = bytearray()
-    in_string = escaped = False
-    for byte in body:
-        if in_string:
-            out.append(byte)
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # closing quote
-                in_string = False
-        elif byte in b" \t\r\n":
-            continue
-        else:
-            out.append(byte)
-            in_string = byte == 0x22
-    return bytes(out)
+    return _STRING_OR_SPACE.sub(lambda match: match.group(1) or b"", body)
 
 
 def body_digest(body: bytes) -> str:

@@ -142,21 +142,36 @@ MATRIX: dict[tuple[str, str], dict[str, int]] = {
 }
 
 
+# SNAP authenticates by its own credentials (a client key, an RSA-signed token, HMAC):
+# no agent's token, staff sign-in or partner API key opens it.
+SNAP_ONLY = dict.fromkeys(CALLERS, 401)
+MATRIX |= {
+    ("POST", "snap/v1.0/access-token/b2b"): SNAP_ONLY,
+    ("POST", "snap/v1.0/transfer-va/inquiry"): SNAP_ONLY,
+    ("POST", "snap/v1.0/transfer-va/payment"): SNAP_ONLY,
+    ("POST", "snap/v1.0/transfer-va/status"): SNAP_ONLY,
+}
+
+
 def api_routes() -> set[tuple[str, str]]:
-    """(method, route) of every view under /api/v1/."""
+    """(method, route) of every view under /api/v1/ (the route as in the URLconf), and
+    under /snap/v1.0/ (the route with that prefix)."""
     found: set[tuple[str, str]] = set()
 
     def walk(patterns, prefix: str) -> None:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern) and prefix.startswith("api/v1/"):
+            elif isinstance(pattern, URLPattern) and prefix.startswith(("api/v1/", "snap/")):
                 view = getattr(pattern.callback, "view_class", None)
                 if view is None:
                     continue
+                route = str(pattern.pattern)
+                if prefix.startswith("snap/"):
+                    route = prefix + route
                 for method in ("get", "post", "put", "patch", "delete"):
                     if hasattr(view, method):
-                        found.add((method.upper(), str(pattern.pattern)))
+                        found.add((method.upper(), route))
 
     walk(get_resolver().url_patterns, "")
     return found
@@ -271,7 +286,7 @@ def request(client: APIClient, method: str, route: str, world: dict, caller: str
         "partner/payments/<str:channel_ref>/reversal": "partner/payments/NEVER-SENT/reversal",
         "verify/<str:reference>": world["verify"].split("/api/v1/", 1)[1],
     }.get(route, route)
-    url = f"/api/v1/{path}"
+    url = f"/{path}" if route.startswith("snap/") else f"/api/v1/{path}"
     if method == "GET":
         return client.get(url)
     payload: dict = {}

@@ -39,7 +39,7 @@ from enrollments.models import (
     SettlementLine,
 )
 from enrollments.services.payments import PaymentLineInput, payment_receive
-from partners.models import Partner, PartnerKind
+from partners.models import Partner, PartnerKind, SnapClient
 
 logger = logging.getLogger(__name__)
 
@@ -203,8 +203,14 @@ class _Run:
         count_days = settlement.day is None
         batch: list[settlements.SettlementEntry] = []
         read = 0
+        # A channel's file names only its own virtual accounts (no SNAP client: none).
+        service_id = (
+            SnapClient.objects.filter(partner=settlement.channel)
+            .values_list("partner_service_id", flat=True)
+            .first()
+        )
         with path.open(encoding="utf-8", newline="") as text:
-            for item in settlements.settlement_lines(text):
+            for item in settlements.settlement_lines(text, service_id):
                 read += 1
                 if isinstance(item, settlements.InvalidLine):
                     self._invalid(item.line_number, item.reason)

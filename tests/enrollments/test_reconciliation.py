@@ -24,7 +24,9 @@ from enrollments.models import (
 )
 from enrollments.services import reconciliation
 from enrollments.services.reconciliation import settlement_reconcile
+from partners.services.snap import snap_client_create
 from tests.builders import pay, register, staff
+from tests.snap_bank import key_pair
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +42,37 @@ IMPORTS = "/admin/enrollments/settlementimport/"
 def _late_november_2026():
     with time_machine.travel(datetime.datetime(2026, 11, 25, 12, 0, tzinfo=WIB)):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _channel_takes_virtual_accounts(request):
+    """The test channel is a SNAP channel with partnerServiceId 88899 (its file may name
+    those virtual accounts only)."""
+    if "channel" not in request.fixturenames:
+        return
+    channel = request.getfixturevalue("channel")
+    snap_client_create(
+        partner=channel,
+        partner_service_id="88899",
+        client_key="bank-t-client",
+        public_key_pem=key_pair()[1],
+    )
+
+
+def test_a_virtual_account_of_another_channel_is_an_invalid_line(channel, registrations, tmp_path):
+    other = virtual_accounts.virtual_account_number(
+        "77700", registrations[0].participant.participant_number
+    )
+    with translation.override("en"):
+        entry = settlements.entry_of(2, ["X-1", other, "36800", AT.isoformat()], "   88899")
+    assert entry == settlements.InvalidLine(2, "This virtual account is not this channel's.")
+    mine = virtual_accounts.virtual_account_number(
+        "88899", registrations[0].participant.participant_number
+    )
+    assert isinstance(
+        settlements.entry_of(2, ["X-1", mine, "36800", AT.isoformat()], "   88899"),
+        settlements.SettlementEntry,
+    )
 
 
 @pytest.fixture
@@ -228,10 +261,11 @@ def test_a_file_with_another_header_fails_the_import_without_writing_anything(ch
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("16133897643558", ("16133897643558", "")),
-        ("   8889945900166966", ("", "45900166966")),
-        ("8889945900166966", ("", "45900166966")),  # leading spaces lost in a spreadsheet
-        ("   8889945900166967", ("", "45900166967")),  # the shape only: see below
+        ("16133897643558", ("16133897643558", "", "")),
+        ("   8889945900166966", ("", "45900166966", "   88899")),
+        # leading spaces lost in a spreadsheet
+        ("8889945900166966", ("", "45900166966", "   88899")),
+        ("   8889945900166967", ("", "45900166967", "   88899")),  # the shape only: see below
         ("  A8889945900166966", None),
         ("12345", None),
         ("abc", None),
@@ -371,6 +405,6 @@ def test_branch_staff_see_no_reconciliation_unless_granted(
 def test_the_documented_example_file_reads_without_invalid_lines():
     example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "settlement.csv"
     with example.open(encoding="utf-8", newline="") as text:
-        entries = list(settlements.settlement_lines(text))
+        entries = list(settlements.settlement_lines(text, "   88899"))  # its channel's id
     assert entries
     assert all(isinstance(entry, settlements.SettlementEntry) for entry in entries)
