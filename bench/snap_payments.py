@@ -47,6 +47,22 @@ PAYMENT = "/snap/v1.0/transfer-va/payment"
 WEBHOOK = "/api/v1/partner/payments"
 
 
+def clear() -> None:
+    """Before each rate: no payment yet, so no worker is paid a year ahead ("Paid Bill")
+    however many rates the sweep runs."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE enrollments_paymentline, enrollments_payment, "
+            "notifications_outboundmessage, partners_snapexternalid CASCADE"
+        )
+        cursor.execute(
+            "UPDATE enrollments_participant SET paid_through = NULL, "
+            "status = 'awaiting_payment', activated_at = NULL"
+        )
+
+
 def raw_post(path: str, payload: bytes, headers: dict[str, str]) -> bytes:
     head = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: application/json"]
     head += [f"{name}: {value}" for name, value in headers.items() if name != "Content-Type"]
@@ -159,6 +175,7 @@ def main() -> None:
     client, private_pem, secret, api_key = bank()
     service_id = client.partner_service_id
     serial = itertools.count(1)
+    external_ids = itertools.count(1)  # unique per channel per day, as a bank's are
     turn = itertools.cycle(recruits)
     token: dict[str, str] = {}
 
@@ -195,7 +212,7 @@ def main() -> None:
                     timestamp=stamp,
                     client_secret=secret,
                     partner_id=client.client_key,
-                    external_id=f"{n}{len(requests)}",
+                    external_id=str(next(external_ids)),
                 )
                 requests.append(raw_post(path, payload, headers))
         return requests
@@ -241,11 +258,17 @@ def main() -> None:
             duration=args.duration,
             port=PORT,
             p99_ms=TARGET_P99_MS,
+            before_each=clear,
         )
         lines += swept_snap
         lines.append("**Webhook** (`/api/v1/partner/payments`, rate = payments)")
         swept_hook, best_hook = rate_sweep(
-            webhook_payments, rates, duration=args.duration, port=PORT, p99_ms=TARGET_P99_MS
+            webhook_payments,
+            rates,
+            duration=args.duration,
+            port=PORT,
+            p99_ms=TARGET_P99_MS,
+            before_each=clear,
         )
         lines += swept_hook
     if best_snap and best_hook:
