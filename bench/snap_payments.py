@@ -101,10 +101,7 @@ def load_recruits(count: int) -> list[tuple[str, str, int]]:
 
 def bank() -> tuple[Any, str, str, str]:
     """BANK-BENCH with its SNAP client: (client, private key PEM, signing secret, API key)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    from partners import services
+    from partners import services, snap
     from partners.models import Partner, PartnerKind, SnapClient
     from partners.services.snap import snap_client_create
 
@@ -112,15 +109,7 @@ def bank() -> tuple[Any, str, str, str]:
         code="BANK-BENCH", defaults={"name": "Bench bank", "kind": PartnerKind.PAYMENT_CHANNEL}
     )
     SnapClient.objects.filter(partner=partner).delete()
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    private_pem, public_pem = snap.key_pair_new()
     client = snap_client_create(
         partner=partner,
         partner_service_id="99901",

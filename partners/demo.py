@@ -6,14 +6,12 @@ SMS-DEMO, are created and printed the first time only."""
 import datetime
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 from django.utils import timezone
 
 from core.demo import DemoContext, demo_ensure
 from core.models import Province, Regency
-from partners import services
+from partners import services, snap
 from partners.models import Company, Partner, PartnerApiKey, PartnerKind, SnapClient
 from partners.services.snap import snap_client_create
 
@@ -94,23 +92,12 @@ def _snap_client(context: DemoContext, bank: Partner) -> None:
     bench/snap_client.py; its client secret is BANK-DEMO's signing secret."""
     if SnapClient.objects.filter(partner=bank).exists():
         return
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem, public_pem = snap.key_pair_new()
     key_file = Path(settings.SNAP_DEMO_KEY_FILE)
     key_file.parent.mkdir(exist_ok=True)
     key_file.touch(mode=0o600)
     key_file.chmod(0o600)
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    key_file.write_text(private_pem)
     snap_client_create(
         partner=bank,
         partner_service_id=SNAP_SERVICE_ID,

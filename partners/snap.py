@@ -192,6 +192,23 @@ def amount_parse(value: str) -> int | None:
 # A bank's side: the headers it sends (the reference client, tests and docs) -------------
 
 
+def key_pair_new() -> tuple[str, str]:
+    """(private PEM, public PEM) of a new 2048-bit RSA key: what a bank registers with
+    its channel (the demo channel, benchmarks and tests)."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=MIN_RSA_BITS)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
 def token_request_headers(*, client_key: str, private_pem: str, timestamp: str) -> dict[str, str]:
     signature = rsa_signature(private_pem, token_string_to_sign(client_key, timestamp))
     return {

@@ -9,8 +9,6 @@ import json
 from functools import cache
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -32,18 +30,7 @@ _external_ids = itertools.count(1_000_000)
 @cache
 def key_pair() -> tuple[str, str]:
     """(private PEM, public PEM), made once per test run: 2048-bit keys take a moment."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
+    return snap.key_pair_new()
 
 
 class SnapBank:

@@ -224,6 +224,18 @@ class WarningOutputSerializer(serializers.Serializer):
     message = StrictCharField()
 
 
+def virtual_accounts_shown(
+    context: dict[str, Any], participant_number: str
+) -> list[dict[str, str]]:
+    """A participant's virtual account at each SNAP channel, for an output serializer:
+    the channels are read once per answer and kept in ``context``, which a list's rows
+    share."""
+    channels = context.get("snap_channels")
+    if channels is None:
+        channels = context["snap_channels"] = partner_selectors.snap_service_ids()
+    return virtual_accounts.shown_numbers(channels, participant_number)
+
+
 class VirtualAccountOutputSerializer(serializers.Serializer):
     channel = StrictCharField(help_text="The payment channel's code")
     number = StrictCharField(help_text="The virtual-account number to pay into")
@@ -270,10 +282,7 @@ class RegistrationOutputSerializer(serializers.Serializer):
     def get_virtual_accounts(self, registration: Registration) -> list[dict[str, str]]:
         """The numbers to pay into at each SNAP channel; the channels are read once per
         answer (the context is shared by a list's rows)."""
-        channels = self.context.get("snap_channels")
-        if channels is None:
-            channels = self.context["snap_channels"] = partner_selectors.snap_service_ids()
-        return virtual_accounts.shown_numbers(channels, registration.participant.participant_number)
+        return virtual_accounts_shown(self.context, registration.participant.participant_number)
 
     @extend_schema_field(WarningOutputSerializer(many=True))
     def get_warnings(self, registration: Registration) -> list[dict[str, str]]:

@@ -21,10 +21,9 @@ from core.idempotency import (
 )
 from core.pagination import CursorPagination
 from core.schema import error_response
-from enrollments import selectors, services, virtual_accounts
-from enrollments.apis.agent import VirtualAccountOutputSerializer
+from enrollments import selectors, services
+from enrollments.apis.agent import VirtualAccountOutputSerializer, virtual_accounts_shown
 from enrollments.models import NumberReservation
-from partners import selectors as partner_selectors
 
 
 class ReservationOutputSerializer(serializers.Serializer):
@@ -36,11 +35,8 @@ class ReservationOutputSerializer(serializers.Serializer):
     @extend_schema_field(VirtualAccountOutputSerializer(many=True))
     def get_virtual_accounts(self, reservation: NumberReservation) -> list[dict[str, str]]:
         """What the worker registered offline writes down to pay into, at each SNAP
-        channel (the channels read once per answer)."""
-        channels = self.context.get("snap_channels")
-        if channels is None:
-            channels = self.context["snap_channels"] = partner_selectors.snap_service_ids()
-        return virtual_accounts.shown_numbers(channels, reservation.participant_number)
+        channel."""
+        return virtual_accounts_shown(self.context, reservation.participant_number)
 
 
 class ReservationCreateApi(AgentApi):
